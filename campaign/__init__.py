@@ -1,0 +1,91 @@
+"""campaign: a petition backend that human-rights campaigns can trust on their biggest day."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_babel import get_locale
+
+from campaign.cache import ShortLivedCache
+from campaign.database import configure_sqlite
+from campaign.extensions import babel, csrf, db, mail, migrate
+from campaign.i18n import select_locale
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start safely with this configuration."""
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the application. No I/O and no queries: only configuration and wiring."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.from_object("config.Config")
+    if overrides:
+        app.config.update(overrides)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    _check_secret_key(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.extensions["campaign_page_cache"] = ShortLivedCache(app.config["TALLY_CACHE_SECONDS"])
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
+
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _check_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.debug or app.testing:
+        app.config["SECRET_KEY"] = "development-only-secret-key"
+        return
+    raise ConfigurationError(
+        "SECRET_KEY is not set. Set it in the environment or in .env to a long random value, "
+        "e.g. python -c 'import secrets; print(secrets.token_hex(32))'. "
+        "(`make run` generates one for local use.)"
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from campaign import health
+    from campaign.campaigns import views as campaign_views
+    from campaign.errors import register_error_pages
+    from campaign.signing import views as signing_views
+
+    app.register_blueprint(campaign_views.bp)
+    app.register_blueprint(signing_views.bp)
+    app.register_blueprint(health.bp)
+    register_error_pages(app)
+
+    # Models must be imported for Alembic and `create_all` to see every table.
+    from campaign import models  # noqa: F401
+
+
+def _register_cli(app: Flask) -> None:
+    from campaign.campaigns.cli import campaigns_cli
+    from campaign.mail.cli import mail_cli
+
+    app.cli.add_command(campaigns_cli)
+    app.cli.add_command(mail_cli)

@@ -1,0 +1,1 @@
+"""Campaigns: their content, their public page and their public tally."""

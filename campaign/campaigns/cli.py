@@ -1,0 +1,35 @@
+"""`flask campaigns seed`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from campaign.campaigns.content import ContentError, seed_campaigns
+from campaign.extensions import db
+
+campaigns_cli = AppGroup("campaigns", help="Campaign content.")
+
+
+@campaigns_cli.command("seed")
+@click.option(
+    "--directory",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of campaign content files (default: content/campaigns).",
+)
+def seed_command(directory: Path | None) -> None:
+    """Create or update campaigns from their content files (safe to run again)."""
+    folder = directory or Path(current_app.config["CONTENT_DIR"])
+    try:
+        results = seed_campaigns(db.session, folder)
+    except ContentError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    for slug, action in results:
+        click.echo(f"{action}: {slug}")
+    if not results:
+        click.echo(f"no campaign files in {folder}")

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from campaign.database import Base, utcnow
+
+
+class Campaign(Base):
+    """A petition: its text, who it is addressed to, its goal and when it takes signatures.
+
+    The confirmed counts live in `TallyShard` rows (see docs/tallies.md), not here, so that
+    confirming a signature never has to lock this row.
+    """
+
+    __tablename__ = "campaigns"
+    __table_args__ = (CheckConstraint("goal > 0", name="goal_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    locale: Mapped[str] = mapped_column(String(8), default="en")
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # Markdown, as written in the content file
+    target: Mapped[str] = mapped_column(String(300))
+    goal: Mapped[int]
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    featured: Mapped[bool] = mapped_column(default=False)
+    show_recent_signers: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def is_open(self, now: datetime) -> bool:
+        if self.opens_at is not None and now < self.opens_at:
+            return False
+        return self.closes_at is None or now < self.closes_at

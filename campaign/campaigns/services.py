@@ -1,0 +1,44 @@
+"""Reading campaigns for their public pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaign.campaigns.models import Campaign
+from campaign.signing.models import Signature, SignatureStatus
+
+
+@dataclass(frozen=True)
+class RecentSigner:
+    """What the public may see of a recent signer: where, and when. Never who."""
+
+    country: str
+    confirmed_at: datetime
+
+
+def find_campaign(session: Session, slug: str) -> Campaign | None:
+    if len(slug) > 64:
+        return None
+    return session.scalar(select(Campaign).where(Campaign.slug == slug))
+
+
+def featured_campaign(session: Session) -> Campaign | None:
+    """The campaign `/` shows: the newest featured one, else the newest of all."""
+    return session.scalar(
+        select(Campaign).order_by(Campaign.featured.desc(), Campaign.created_at.desc()).limit(1)
+    )
+
+
+def recent_signers(session: Session, campaign_id: int, limit: int = 5) -> list[RecentSigner]:
+    rows = session.execute(
+        select(Signature.country, Signature.confirmed_at)
+        .where(Signature.campaign_id == campaign_id)
+        .where(Signature.status == SignatureStatus.CONFIRMED)
+        .order_by(Signature.confirmed_at.desc())
+        .limit(limit)
+    ).all()
+    return [RecentSigner(country, confirmed_at) for country, confirmed_at in rows]

@@ -1,0 +1,189 @@
+"""The public campaign page (with the signing form) and its JSON tally."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from functools import lru_cache
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from markupsafe import Markup
+from werkzeug.wrappers import Response as BaseResponse
+
+from campaign.cache import ShortLivedCache
+from campaign.campaigns.content import render_body
+from campaign.campaigns.models import Campaign
+from campaign.campaigns.services import (
+    RecentSigner,
+    featured_campaign,
+    find_campaign,
+    recent_signers,
+)
+from campaign.countries import country_name, country_options
+from campaign.database import utcnow
+from campaign.extensions import csrf, db
+from campaign.links import public_url_for
+from campaign.signing.forms import SignatureForm
+from campaign.signing.services import (
+    CampaignClosed,
+    SignatureInput,
+    SigningPolicy,
+    sign_petition,
+)
+from campaign.signing.tokens import keyed_hash
+from campaign.tallies.services import Tally, read_tally
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("campaigns", __name__)
+
+
+def _cache() -> ShortLivedCache[object]:
+    return current_app.extensions["campaign_page_cache"]  # type: ignore[no-any-return]
+
+
+def current_tally(campaign: Campaign) -> Tally:
+    return _cache().get(("tally", campaign.id), lambda: read_tally(db.session, campaign.id))  # type: ignore[return-value]
+
+
+def _recent(campaign: Campaign) -> list[RecentSigner]:
+    if not campaign.show_recent_signers:
+        return []
+    return _cache().get(("recent", campaign.id), lambda: recent_signers(db.session, campaign.id))  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=64)
+def _rendered_body(campaign_id: int, updated_at: datetime, body: str) -> Markup:
+    return render_body(body)
+
+
+def _campaign_or_404(slug: str) -> Campaign:
+    campaign = find_campaign(db.session, slug)
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def signing_policy() -> SigningPolicy:
+    from datetime import timedelta
+
+    config = current_app.config
+    return SigningPolicy(
+        token_lifetime=timedelta(days=config["CONFIRMATION_TOKEN_DAYS"]),
+        repeat_email_limit=config["CONFIRMATION_RESENDS"],
+        tally_shards=config["TALLY_SHARDS"],
+    )
+
+
+def render_campaign_page(
+    campaign: Campaign, form: SignatureForm, status: int = 200, closed: bool = False
+) -> Response:
+    locale = str(get_locale())
+    tally = current_tally(campaign)
+    response = make_response(
+        render_template(
+            "campaigns/page.html",
+            campaign=campaign,
+            body=_rendered_body(campaign.id, campaign.updated_at, campaign.body),
+            form=form,
+            country_options=country_options(locale, form.country.data),
+            tally=tally,
+            recent=_recent(campaign),
+            country_name=lambda code: country_name(code, locale),
+            closed=closed or not campaign.is_open(utcnow()),
+            now=utcnow(),
+            share_url=public_url_for("campaigns.show", slug=campaign.slug),
+        ),
+        status,
+    )
+    # The form carries a per-visitor CSRF token: no shared cache may keep this page.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/")
+def index() -> BaseResponse:
+    campaign = featured_campaign(db.session)
+    if campaign is None:
+        abort(404)
+    return redirect(url_for("campaigns.show", slug=campaign.slug, **request.args))
+
+
+# The form validates its own CSRF token, so a failure shows the form again with what the
+# supporter typed instead of a bare error page.
+@csrf.exempt
+@bp.route("/campaigns/<slug>", methods=["GET", "POST"])
+def show(slug: str) -> BaseResponse:
+    campaign = _campaign_or_404(slug)
+    form = SignatureForm()
+    if request.method == "GET":
+        form.source.data = request.args.get("source", "")[:64]
+        return render_campaign_page(campaign, form)
+
+    if not form.validate_on_submit():
+        return render_campaign_page(campaign, form, status=422)
+
+    if form.leave_this_empty.data:
+        # A bot filled the field no person can see: answer as if all went well.
+        log.info("Honeypot filled on campaign %s; nothing stored", campaign.slug)
+        return redirect(url_for("campaigns.signed", slug=campaign.slug), code=303)
+
+    data = SignatureInput(
+        first_name=form.first_name.data,
+        last_name=form.last_name.data,
+        email=form.email.data,
+        country=form.country.data,
+        postcode=form.postcode.data or None,
+        opt_in=bool(form.opt_in.data),
+        source=form.clean_source(),
+        locale=str(get_locale()),
+        ip_hash=keyed_hash(current_app.config["SECRET_KEY"], request.remote_addr or ""),
+    )
+    try:
+        sign_petition(db.session, campaign, data, now=utcnow(), policy=signing_policy())
+    except CampaignClosed:
+        db.session.rollback()
+        return render_campaign_page(campaign, form, status=403, closed=True)
+    db.session.commit()
+    # Every outcome (new, signed before, confirmed before) gets this same redirect, so the
+    # response never tells whether an address had signed.
+    return redirect(url_for("campaigns.signed", slug=campaign.slug), code=303)
+
+
+@bp.get("/campaigns/<slug>/signed")
+def signed(slug: str) -> Response:
+    campaign = _campaign_or_404(slug)
+    return make_response(render_template("signing/check_email.html", campaign=campaign))
+
+
+@bp.get("/campaigns/<slug>.json")
+def tally_json(slug: str) -> Response:
+    campaign = _campaign_or_404(slug)
+    tally = current_tally(campaign)
+    response = jsonify(
+        slug=campaign.slug,
+        title=campaign.title,
+        url=public_url_for("campaigns.show", slug=campaign.slug),
+        signature_count=tally.signature_count,
+        goal=campaign.goal,
+        signatures_by_country=[
+            {"code": code, "name": country_name(code, "en"), "signature_count": count}
+            for code, count in tally.by_country
+        ],
+        updated_at=tally.updated_at.isoformat() if tally.updated_at else None,
+    )
+    response.headers["Cache-Control"] = "public, max-age=5, stale-while-revalidate=30"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -1,0 +1,52 @@
+"""Our own page for every HTTP error: never a traceback, never SQL."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Flask, Response, make_response, render_template
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("We could not understand what your browser sent. Please go back and try again.")),
+    403: (_l("Not allowed"), _l("You are not allowed to see this page.")),
+    404: (_l("Page not found"), _l("There is nothing at this address. Check the link, or start from the campaign page.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (_l("Too much data"), _l("What you sent is too large. Please shorten it and try again.")),
+    429: (_l("Too many requests"), _l("Too many attempts from your connection. Please wait a little and try again.")),
+    500: (_l("Something went wrong"), _l("Something went wrong on our side. Your data is safe; please try again in a moment.")),
+    503: (_l("Temporarily unavailable"), _l("The site is busy or under maintenance. Please try again in a moment.")),
+}
+
+
+def _render(code: int, request_id: str | None = None) -> Response:
+    title, message = MESSAGES.get(code, MESSAGES[400 if code < 500 else 500])
+    page = render_template(
+        "errors/error.html", code=code, title=title, message=message, request_id=request_id
+    )
+    response = make_response(page, code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        if isinstance(error, InternalServerError):
+            return server_error(error)
+        response = _render(error.code or 500)
+        for name in ("Retry-After", "Allow"):
+            if error.get_response().headers.get(name):
+                response.headers[name] = error.get_response().headers[name]
+        return response
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: Exception) -> Response:
+        request_id = uuid.uuid4().hex[:12]
+        original = getattr(error, "original_exception", None) or error
+        log.error("Unhandled error, request id %s", request_id, exc_info=original)
+        return _render(500, request_id)

@@ -1,0 +1,17 @@
+"""Flask extensions, created unbound here and bound to the app in `create_app`."""
+
+from __future__ import annotations
+
+from flask_babel import Babel
+from flask_mail import Mail
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+
+from campaign.database import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+csrf = CSRFProtect()
+mail = Mail()
+babel = Babel()

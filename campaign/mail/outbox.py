@@ -1,0 +1,48 @@
+"""Putting an email in the outbox: the one way email leaves the application."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import make_msgid
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template
+from sqlalchemy.orm import Session
+
+from campaign.mail.models import OutboxMessage
+
+
+def _single_line(text: str) -> str:
+    """Headers get one line, whatever a template or a campaign title contains."""
+    return " ".join(text.split())
+
+
+def enqueue_email(
+    session: Session,
+    *,
+    recipient: str,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    now: datetime,
+    signature_id: int | None = None,
+) -> OutboxMessage:
+    """Render `email/<template>.txt` and `.html` and add the message to the outbox.
+
+    The caller's transaction decides whether it is ever sent: the message and the change
+    that causes it are committed, or rolled back, together.
+    """
+    domain = urlsplit(current_app.config["PUBLIC_URL"]).hostname or "localhost"
+    message = OutboxMessage(
+        recipient=recipient,
+        subject=_single_line(subject)[:300],
+        body_text=render_template(f"email/{template}.txt", **context),
+        body_html=render_template(f"email/{template}.html", **context),
+        message_id=make_msgid(domain=domain),
+        signature_id=signature_id,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(message)
+    return message

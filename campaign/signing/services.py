@@ -1,0 +1,258 @@
+"""Signing and confirming: plain functions over a session, called by views, CLI and tests.
+
+They flush but never commit: the caller owns the transaction, so a signature and the email
+it causes are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import force_locale, gettext
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from campaign.campaigns.models import Campaign
+from campaign.links import public_url_for
+from campaign.mail.outbox import enqueue_email
+from campaign.signing.models import Signature, SignatureStatus
+from campaign.signing.tokens import hash_token, new_token
+from campaign.tallies.services import add_to_tally
+
+# The wording beside the form; bump it whenever that wording changes (it is stored with
+# every signature as the record of what the signer agreed to).
+CONSENT_VERSION = "2026-11-28"
+
+GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
+
+
+class CampaignClosed(Exception):
+    """The campaign does not take signatures at this time."""
+
+
+class TokenInvalid(Exception):
+    """No signature has this confirmation token (mistyped, tampered or made up)."""
+
+
+class TokenExpired(Exception):
+    """The token was right but its time ran out; signing again sends a new one."""
+
+    def __init__(self, campaign: Campaign) -> None:
+        super().__init__(campaign.slug)
+        self.campaign = campaign
+
+
+class SignOutcome(enum.Enum):
+    NEW = "new"
+    CONFIRMATION_RESENT = "confirmation_resent"
+    ALREADY_SIGNED_EMAILED = "already_signed_emailed"
+    NOTHING_SENT = "nothing_sent"  # repeat limit reached: the mailbox is not flooded
+
+
+class ConfirmOutcome(enum.Enum):
+    CONFIRMED = "confirmed"
+    ALREADY_CONFIRMED = "already_confirmed"
+
+
+@dataclass(frozen=True)
+class SignatureInput:
+    first_name: str
+    last_name: str
+    email: str
+    country: str
+    postcode: str | None
+    opt_in: bool
+    source: str | None
+    locale: str
+    ip_hash: str | None
+
+
+@dataclass(frozen=True)
+class SigningPolicy:
+    token_lifetime: timedelta
+    repeat_email_limit: int
+    tally_shards: int
+
+
+def normalise_email(address: str) -> str:
+    """The form of an address that decides whether it already signed.
+
+    Trimmed and lowercased, without a `+tag`; Gmail ignores dots and answers to
+    googlemail.com too, so those are folded.
+    """
+    local, _, domain = address.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0] or local
+    if domain in GMAIL_DOMAINS:
+        local = local.replace(".", "")
+        domain = "gmail.com"
+    return f"{local}@{domain}"
+
+
+def sign_petition(
+    session: Session,
+    campaign: Campaign,
+    data: SignatureInput,
+    *,
+    now: datetime,
+    policy: SigningPolicy,
+) -> SignOutcome:
+    """Record a pending signature and queue its confirmation email.
+
+    If the address already signed this campaign, no second row is made, whatever the
+    concurrency: the unique constraint decides, and the address gets a new link (pending)
+    or a thank-you (confirmed). The caller shows the same page in every case.
+    """
+    if not campaign.is_open(now):
+        raise CampaignClosed(campaign.slug)
+
+    token, token_hash = new_token()
+    values = dict(
+        campaign_id=campaign.id,
+        first_name=data.first_name,
+        last_name=data.last_name,
+        email=data.email,
+        email_normalised=normalise_email(data.email),
+        country=data.country,
+        postcode=data.postcode or None,
+        opt_in=data.opt_in,
+        source=data.source,
+        status=SignatureStatus.PENDING,
+        locale=data.locale,
+        signed_at=now,
+        confirmation_token_hash=token_hash,
+        confirmation_expires_at=now + policy.token_lifetime,
+        repeat_emails_sent=0,
+        consent_version=CONSENT_VERSION,
+        ip_hash=data.ip_hash,
+    )
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    new_id = session.execute(
+        insert(Signature)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"])
+        .returning(Signature.id)
+    ).scalar()
+
+    if new_id is not None:
+        _queue_confirmation(session, campaign, new_id, data.email, data.locale, token, now)
+        return SignOutcome.NEW
+    return _signed_again(session, campaign, values, data, token, now, policy)
+
+
+def _signed_again(
+    session: Session,
+    campaign: Campaign,
+    values: dict[str, object],
+    data: SignatureInput,
+    token: str,
+    now: datetime,
+    policy: SigningPolicy,
+) -> SignOutcome:
+    existing = session.execute(
+        select(Signature)
+        .where(Signature.campaign_id == campaign.id)
+        .where(Signature.email_normalised == values["email_normalised"])
+        .with_for_update()
+    ).scalar_one()
+    expired = (
+        existing.confirmation_expires_at is not None and existing.confirmation_expires_at <= now
+    )
+    if existing.repeat_emails_sent >= policy.repeat_email_limit and not expired:
+        return SignOutcome.NOTHING_SENT
+
+    existing.repeat_emails_sent += 1
+    # Email goes to the address typed this time: it is the same mailbox after normalisation,
+    # and the one the person is watching now.
+    if existing.status == SignatureStatus.CONFIRMED:
+        with force_locale(data.locale):
+            enqueue_email(
+                session,
+                recipient=data.email,
+                subject=gettext("You have already signed: %(title)s", title=campaign.title),
+                template="already_signed",
+                context={"campaign": campaign, "campaign_url": public_url_for(
+                    "campaigns.show", slug=campaign.slug)},
+                now=now,
+                signature_id=existing.id,
+            )
+        session.flush()
+        return SignOutcome.ALREADY_SIGNED_EMAILED
+
+    existing.confirmation_token_hash = values["confirmation_token_hash"]  # type: ignore[assignment]
+    existing.confirmation_expires_at = values["confirmation_expires_at"]  # type: ignore[assignment]
+    session.flush()
+    _queue_confirmation(session, campaign, existing.id, data.email, data.locale, token, now)
+    return SignOutcome.CONFIRMATION_RESENT
+
+
+def _queue_confirmation(
+    session: Session,
+    campaign: Campaign,
+    signature_id: int,
+    recipient: str,
+    locale: str,
+    token: str,
+    now: datetime,
+) -> None:
+    with force_locale(locale):
+        enqueue_email(
+            session,
+            recipient=recipient,
+            subject=gettext("Please confirm your signature: %(title)s", title=campaign.title),
+            template="confirm",
+            context={
+                "campaign": campaign,
+                "confirm_url": public_url_for("signing.confirm", token=token),
+            },
+            now=now,
+            signature_id=signature_id,
+        )
+    session.flush()
+
+
+def find_signature_by_token(session: Session, token: str, now: datetime) -> Signature:
+    """The signature a confirmation link belongs to; raises if the link is not (or no longer) valid."""
+    if not token or len(token) > 100:
+        raise TokenInvalid()
+    signature = session.scalar(
+        select(Signature).where(Signature.confirmation_token_hash == hash_token(token))
+    )
+    if signature is None:
+        raise TokenInvalid()
+    if signature.status == SignatureStatus.PENDING and (
+        signature.confirmation_expires_at is None or signature.confirmation_expires_at <= now
+    ):
+        campaign = session.get(Campaign, signature.campaign_id)
+        assert campaign is not None
+        raise TokenExpired(campaign)
+    return signature
+
+
+def confirm_signature(
+    session: Session, token: str, *, now: datetime, tally_shards: int
+) -> tuple[ConfirmOutcome, Signature]:
+    """Turn a pending signature confirmed, once, and count it.
+
+    The conditional UPDATE makes this exactly-once: of two requests racing with the same
+    token, only one changes the row and adds to the tally.
+    """
+    signature = find_signature_by_token(session, token, now)
+    if signature.status == SignatureStatus.CONFIRMED:
+        return ConfirmOutcome.ALREADY_CONFIRMED, signature
+    changed = session.execute(
+        update(Signature)
+        .where(Signature.id == signature.id)
+        .where(Signature.status == SignatureStatus.PENDING)
+        .values(status=SignatureStatus.CONFIRMED, confirmed_at=now)
+        .returning(Signature.id),
+        execution_options={"synchronize_session": False},
+    ).scalar()
+    session.refresh(signature)
+    if changed is None:
+        return ConfirmOutcome.ALREADY_CONFIRMED, signature
+    add_to_tally(session, signature.campaign_id, signature.country, 1, now, tally_shards)
+    return ConfirmOutcome.CONFIRMED, signature

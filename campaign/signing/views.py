@@ -1,0 +1,84 @@
+"""The confirmation link from the email: a GET shows a button, the POST confirms."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, make_response, render_template
+
+from campaign.campaigns.models import Campaign
+from campaign.database import utcnow
+from campaign.extensions import csrf, db
+from campaign.links import public_url_for
+from campaign.signing.services import (
+    ConfirmOutcome,
+    TokenExpired,
+    TokenInvalid,
+    confirm_signature,
+    find_signature_by_token,
+)
+from campaign.tallies.services import read_tally
+
+bp = Blueprint("signing", __name__)
+
+
+def _private(response: Response) -> Response:
+    # The URL carries the token: never send it on as a referrer, never keep it in a cache.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _link_problem(error: TokenInvalid | TokenExpired) -> Response:
+    if isinstance(error, TokenExpired):
+        page = render_template("signing/link_expired.html", campaign=error.campaign)
+        return _private(make_response(page, 410))
+    return _private(make_response(render_template("signing/link_invalid.html"), 404))
+
+
+@bp.get("/confirm/<token>")
+def confirm(token: str) -> Response:
+    """Show the "Confirm my signature" button; change nothing (link scanners open links too)."""
+    try:
+        signature = find_signature_by_token(db.session, token, utcnow())
+    except (TokenInvalid, TokenExpired) as error:
+        return _link_problem(error)
+    campaign = db.session.get(Campaign, signature.campaign_id)
+    return _private(
+        make_response(
+            render_template(
+                "signing/confirm.html",
+                campaign=campaign,
+                already=signature.status == "confirmed",
+                token=token,
+            )
+        )
+    )
+
+
+# No CSRF token here: the secret in the URL already proves the request comes from the email,
+# and a cookie-less in-app mail browser must still be able to confirm.
+@csrf.exempt
+@bp.post("/confirm/<token>")
+def confirm_post(token: str) -> Response:
+    try:
+        outcome, signature = confirm_signature(
+            db.session, token, now=utcnow(), tally_shards=current_app.config["TALLY_SHARDS"]
+        )
+    except (TokenInvalid, TokenExpired) as error:
+        db.session.rollback()
+        return _link_problem(error)
+    db.session.commit()
+    campaign = db.session.get(Campaign, signature.campaign_id)
+    assert campaign is not None
+    # Read afresh, not from the page cache: the signer must see their own signature counted.
+    count = read_tally(db.session, campaign.id).signature_count
+    return _private(
+        make_response(
+            render_template(
+                "signing/thanks.html",
+                campaign=campaign,
+                already=outcome is ConfirmOutcome.ALREADY_CONFIRMED,
+                signature_count=count,
+                share_url=public_url_for("campaigns.show", slug=campaign.slug),
+            )
+        )
+    )

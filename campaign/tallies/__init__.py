@@ -1,0 +1,1 @@
+"""Confirmed counts: kept up to date as signatures are confirmed, read in constant time."""

@@ -1,0 +1,72 @@
+"""Adding to and reading the confirmed counts."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from campaign.tallies.models import TallyShard
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A campaign's confirmed count, in all and per country (most signatures first)."""
+
+    signature_count: int
+    by_country: list[tuple[str, int]]
+    updated_at: datetime | None
+
+
+def add_to_tally(
+    session: Session, campaign_id: int, country: str, delta: int, now: datetime, shards: int
+) -> None:
+    """Add `delta` confirmed signatures to a random shard of the campaign's country count.
+
+    An upsert, so the first confirmation from a country creates its row and no
+    confirmation ever reads the count first.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(TallyShard).values(
+        campaign_id=campaign_id,
+        country=country,
+        shard=random.randrange(max(shards, 1)),
+        signature_count=delta,
+        updated_at=now,
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["campaign_id", "country", "shard"],
+        set_={
+            "signature_count": TallyShard.signature_count + delta,
+            "updated_at": statement.excluded.updated_at,
+        },
+    )
+    session.execute(statement)
+
+
+def read_tally(session: Session, campaign_id: int) -> Tally:
+    """The campaign's confirmed counts, summed over shards: independent of signature count."""
+    rows = session.execute(
+        select(
+            TallyShard.country,
+            func.sum(TallyShard.signature_count),
+            func.max(TallyShard.updated_at),
+        )
+        .where(TallyShard.campaign_id == campaign_id)
+        .group_by(TallyShard.country)
+    ).all()
+    by_country = sorted(
+        ((country, int(count)) for country, count, _ in rows if count),
+        key=lambda item: (-item[1], item[0]),
+    )
+    updated = [row[2] for row in rows if row[2] is not None]
+    return Tally(
+        signature_count=sum(count for _, count in by_country),
+        by_country=by_country,
+        updated_at=max(updated) if updated else None,
+    )

@@ -1,0 +1,103 @@
+"""Configuration, read once from the environment (and a `.env` file where present).
+
+Nothing else in the project reads `os.environ`: everything goes through `Config`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+load_dotenv(BASE_DIR / ".env")
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+def _database_url() -> str:
+    url = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'campaign.db'}")
+    assert url is not None
+    # Operators often paste the URL their host gives them; psycopg 3 is the driver we ship.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+class Config:
+    """Settings for a real deployment; every value can be set by an environment variable."""
+
+    SECRET_KEY = _env("SECRET_KEY")
+    SECRET_KEY_FALLBACKS = [k for k in (_env("SECRET_KEY_FALLBACKS") or "").split(",") if k]
+    DEBUG = _bool("FLASK_DEBUG", False)
+    TESTING = False
+    LOG_LEVEL = (_env("LOG_LEVEL", "INFO") or "INFO").upper()
+
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    # hide_parameters: an error in the logs never quotes a name or an email address.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+    # Seconds SQLite waits for the write lock before giving up.
+    SQLITE_BUSY_TIMEOUT = _int("SQLITE_BUSY_TIMEOUT", 30)
+
+    PUBLIC_URL = (_env("PUBLIC_URL", "http://127.0.0.1:5000") or "").rstrip("/")
+    INSTANCE_PATH = str(INSTANCE_DIR)
+
+    MAIL_SERVER = _env("MAIL_SERVER")
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Campaign <no-reply@localhost>")
+    # Seconds an SMTP conversation may stall before it counts as a temporary failure.
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+    # A claimed message whose worker died is retried once its lease has run out.
+    MAIL_LEASE_SECONDS = _int("MAIL_LEASE_SECONDS", 120)
+    MAIL_RETRY_MAX_SECONDS = _int("MAIL_RETRY_MAX_SECONDS", 60)
+    # A message still undeliverable after this long (the server kept refusing) is marked failed.
+    MAIL_GIVE_UP_HOURS = _int("MAIL_GIVE_UP_HOURS", 72)
+    MAIL_BATCH_SIZE = _int("MAIL_BATCH_SIZE", 50)
+    MAIL_POLL_SECONDS = float(_env("MAIL_POLL_SECONDS", "1") or 1)
+
+    CONFIRMATION_TOKEN_DAYS = _int("CONFIRMATION_TOKEN_DAYS", 30)
+    # Confirmation emails re-sent when the same address signs again, per signature.
+    CONFIRMATION_RESENDS = _int("CONFIRMATION_RESENDS", 3)
+    # Rows in the sharded confirmed-count table per campaign and country (see docs/tallies.md).
+    TALLY_SHARDS = _int("TALLY_SHARDS", 8)
+    # Seconds the public page and JSON keep counts in process memory.
+    TALLY_CACHE_SECONDS = float(_env("TALLY_CACHE_SECONDS", "2") or 2)
+
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+
+    LANGUAGES = ["en", "fr"]
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+
+    CONTENT_DIR = str(BASE_DIR / "content" / "campaigns")
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session cookie
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 64 * 1024)
