@@ -68,6 +68,8 @@ class Config:
     MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
     MAIL_USERNAME = _env("MAIL_USERNAME")
     MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    # Flask-Mail would silently drop mail when TESTING; our tests use a real SMTP server.
+    MAIL_SUPPRESS_SEND = False
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Campaign <no-reply@localhost>")
     # Seconds an SMTP conversation may stall before it counts as a temporary failure.
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)

@@ -9,9 +9,10 @@ from typing import Any
 from flask import Flask
 from flask_babel import get_locale
 
+from campaign import extensions
 from campaign.cache import ShortLivedCache
 from campaign.database import configure_sqlite
-from campaign.extensions import babel, csrf, db, mail, migrate
+from campaign.extensions import babel, csrf, db, migrate
 from campaign.i18n import select_locale
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +42,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    mail.init_app(app)
+    # Through the module: `campaign.mail` (the package) would shadow a bare `mail` here.
+    extensions.mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     app.extensions["campaign_page_cache"] = ShortLivedCache(app.config["TALLY_CACHE_SECONDS"])
@@ -59,7 +61,7 @@ def _check_secret_key(app: Flask) -> None:
     if app.config.get("SECRET_KEY"):
         return
     if app.debug or app.testing:
-        app.config["SECRET_KEY"] = "development-only-secret-key"
+        app.config["SECRET_KEY"] = "development-only-secret-key"  # noqa: S105 (debug/tests only)
         return
     raise ConfigurationError(
         "SECRET_KEY is not set. Set it in the environment or in .env to a long random value, "

@@ -12,14 +12,29 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: (_l("Bad request"), _l("We could not understand what your browser sent. Please go back and try again.")),
+    400: (
+        _l("Bad request"),
+        _l("We could not understand what your browser sent. Please go back and try again."),
+    ),
     403: (_l("Not allowed"), _l("You are not allowed to see this page.")),
-    404: (_l("Page not found"), _l("There is nothing at this address. Check the link, or start from the campaign page.")),
+    404: (
+        _l("Page not found"),
+        _l("There is nothing at this address. Check the link, or start from the campaign page."),
+    ),
     405: (_l("Not allowed"), _l("This page cannot be used that way.")),
     413: (_l("Too much data"), _l("What you sent is too large. Please shorten it and try again.")),
-    429: (_l("Too many requests"), _l("Too many attempts from your connection. Please wait a little and try again.")),
-    500: (_l("Something went wrong"), _l("Something went wrong on our side. Your data is safe; please try again in a moment.")),
-    503: (_l("Temporarily unavailable"), _l("The site is busy or under maintenance. Please try again in a moment.")),
+    429: (
+        _l("Too many requests"),
+        _l("Too many attempts from your connection. Please wait a little and try again."),
+    ),
+    500: (
+        _l("Something went wrong"),
+        _l("Something went wrong on our side. Your data is safe; please try again in a moment."),
+    ),
+    503: (
+        _l("Temporarily unavailable"),
+        _l("The site is busy or under maintenance. Please try again in a moment."),
+    ),
 }
 
 

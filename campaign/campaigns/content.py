@@ -9,9 +9,9 @@ from pathlib import Path
 import markdown
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from campaign.campaigns.models import Campaign
+from campaign.database import DbSession
 
 REQUIRED_FIELDS = ("slug", "title", "summary", "target", "goal")
 
@@ -51,7 +51,7 @@ def read_content_file(path: Path) -> CampaignContent:
     """Read one campaign file: `key: value` lines, a blank line, then the Markdown body."""
     converter = markdown.Markdown(extensions=["meta"])
     converter.convert(path.read_text(encoding="utf-8"))
-    meta = {key: " ".join(values).strip() for key, values in converter.Meta.items()}  # type: ignore[attr-defined]
+    meta = {key: " ".join(values).strip() for key, values in converter.Meta.items()}
     missing = [name for name in REQUIRED_FIELDS if not meta.get(name)]
     if missing:
         raise ContentError(f"{path.name}: missing {', '.join(missing)}")
@@ -61,7 +61,7 @@ def read_content_file(path: Path) -> CampaignContent:
         raise ContentError(f"{path.name}: goal must be a whole number") from error
     if goal <= 0:
         raise ContentError(f"{path.name}: goal must be positive")
-    body = "\n".join(converter.lines).strip()  # type: ignore[attr-defined]
+    body = "\n".join(converter.lines).strip()
     return CampaignContent(
         slug=meta["slug"],
         locale=meta.get("locale", "en"),
@@ -77,7 +77,7 @@ def read_content_file(path: Path) -> CampaignContent:
     )
 
 
-def seed_campaigns(session: Session, directory: Path) -> list[tuple[str, str]]:
+def seed_campaigns(session: DbSession, directory: Path) -> list[tuple[str, str]]:
     """Create or update a campaign for each content file; returns (slug, "created"/"updated").
 
     Text always follows the file. Settings that organisers may change at run time (goal,
@@ -116,4 +116,4 @@ def render_body(body: str) -> Markup:
     converter = markdown.Markdown(extensions=["smarty"], output_format="html")
     converter.preprocessors.deregister("html_block")
     converter.inlinePatterns.deregister("html")
-    return Markup(converter.convert(body))
+    return Markup(converter.convert(body))  # noqa: S704 (raw HTML disabled above)

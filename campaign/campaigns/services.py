@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from campaign.campaigns.models import Campaign
+from campaign.database import DbSession
 from campaign.signing.models import Signature, SignatureStatus
 
 
@@ -20,20 +20,20 @@ class RecentSigner:
     confirmed_at: datetime
 
 
-def find_campaign(session: Session, slug: str) -> Campaign | None:
+def find_campaign(session: DbSession, slug: str) -> Campaign | None:
     if len(slug) > 64:
         return None
     return session.scalar(select(Campaign).where(Campaign.slug == slug))
 
 
-def featured_campaign(session: Session) -> Campaign | None:
+def featured_campaign(session: DbSession) -> Campaign | None:
     """The campaign `/` shows: the newest featured one, else the newest of all."""
     return session.scalar(
         select(Campaign).order_by(Campaign.featured.desc(), Campaign.created_at.desc()).limit(1)
     )
 
 
-def recent_signers(session: Session, campaign_id: int, limit: int = 5) -> list[RecentSigner]:
+def recent_signers(session: DbSession, campaign_id: int, limit: int = 5) -> list[RecentSigner]:
     rows = session.execute(
         select(Signature.country, Signature.confirmed_at)
         .where(Signature.campaign_id == campaign_id)
@@ -41,4 +41,4 @@ def recent_signers(session: Session, campaign_id: int, limit: int = 5) -> list[R
         .order_by(Signature.confirmed_at.desc())
         .limit(limit)
     ).all()
-    return [RecentSigner(country, confirmed_at) for country, confirmed_at in rows]
+    return [RecentSigner(country, confirmed_at) for country, confirmed_at in rows if confirmed_at]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -50,18 +51,24 @@ log = logging.getLogger(__name__)
 bp = Blueprint("campaigns", __name__)
 
 
-def _cache() -> ShortLivedCache[object]:
-    return current_app.extensions["campaign_page_cache"]  # type: ignore[no-any-return]
+def _cache() -> ShortLivedCache[Any]:
+    cache: ShortLivedCache[Any] = current_app.extensions["campaign_page_cache"]
+    return cache
 
 
 def current_tally(campaign: Campaign) -> Tally:
-    return _cache().get(("tally", campaign.id), lambda: read_tally(db.session, campaign.id))  # type: ignore[return-value]
+    """The campaign's counts, at most TALLY_CACHE_SECONDS old."""
+    tally: Tally = _cache().get(("tally", campaign.id), lambda: read_tally(db.session, campaign.id))
+    return tally
 
 
 def _recent(campaign: Campaign) -> list[RecentSigner]:
     if not campaign.show_recent_signers:
         return []
-    return _cache().get(("recent", campaign.id), lambda: recent_signers(db.session, campaign.id))  # type: ignore[return-value]
+    recent: list[RecentSigner] = _cache().get(
+        ("recent", campaign.id), lambda: recent_signers(db.session, campaign.id)
+    )
+    return recent
 
 
 @lru_cache(maxsize=64)
@@ -77,8 +84,6 @@ def _campaign_or_404(slug: str) -> Campaign:
 
 
 def signing_policy() -> SigningPolicy:
-    from datetime import timedelta
-
     config = current_app.config
     return SigningPolicy(
         token_lifetime=timedelta(days=config["CONFIRMATION_TOKEN_DAYS"]),
@@ -118,7 +123,8 @@ def index() -> BaseResponse:
     campaign = featured_campaign(db.session)
     if campaign is None:
         abort(404)
-    return redirect(url_for("campaigns.show", slug=campaign.slug, **request.args))
+    query: dict[str, Any] = request.args.to_dict()  # keep ?source= and ?lang= on the way
+    return redirect(url_for("campaigns.show", slug=campaign.slug, **query))
 
 
 # The form validates its own CSRF token, so a failure shows the form again with what the

@@ -13,17 +13,17 @@ import re
 import smtplib
 import socket
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
 from flask import current_app
-from flask_mail import Message
+from flask_mail import Connection, Message
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
 
+from campaign.database import DbSession
 from campaign.extensions import mail
 from campaign.mail.models import OutboxMessage, OutboxStatus
 
@@ -101,7 +101,7 @@ class SmtpTransport:
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self._connection = None
+        self._connection: Connection | None = None
 
     def open(self) -> None:
         try:
@@ -112,6 +112,8 @@ class SmtpTransport:
             raise _classify_reply(error.smtp_code, error.smtp_error) from error
         except (OSError, smtplib.SMTPException) as error:
             raise TemporaryFailure(f"cannot connect: {error!r}") from error
+        if connection.host is None:  # MAIL_SUPPRESS_SEND: refuse to pretend we delivered
+            raise TemporaryFailure("Flask-Mail is set to suppress sending")
         self._connection = connection
 
     def send(self, message: ClaimedMessage) -> None:
@@ -134,18 +136,14 @@ class SmtpTransport:
     def _drop_connection(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None and connection.host is not None:
-            try:
+            with suppress(OSError):
                 connection.host.close()
-            except OSError:
-                pass
 
     def close(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None:
-            try:
-                connection.__exit__(None, None, None)
-            except (OSError, smtplib.SMTPException):
-                pass
+        if connection is not None and connection.host is not None:
+            with suppress(OSError, smtplib.SMTPException):
+                connection.host.quit()
 
 
 class FileTransport:
@@ -183,7 +181,7 @@ def transport_from_config() -> Transport:
 
 
 def claim_due_messages(
-    session: Session, now: datetime, limit: int, lease_seconds: int
+    session: DbSession, now: datetime, limit: int, lease_seconds: int
 ) -> list[ClaimedMessage]:
     """Take a lease on up to `limit` due messages, so no other worker sends them meanwhile.
 
@@ -227,12 +225,10 @@ def claim_due_messages(
 def retry_delay(attempts: int, cap_seconds: float) -> float:
     """Exponential backoff with jitter: about 2, 4, 8 … seconds, never more than the cap."""
     ceiling = min(cap_seconds, 2.0**attempts)
-    return random.uniform(ceiling / 2, ceiling)
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not a secret)
 
 
-def _settle(
-    session: Session, claimed: ClaimedMessage, values: dict[str, object]
-) -> None:
+def _settle(session: DbSession, claimed: ClaimedMessage, values: dict[str, object]) -> None:
     # Only while our lease holds: if it ran out and another worker took the message over,
     # the outcome is theirs to record.
     session.execute(
@@ -247,7 +243,7 @@ def _settle(
 
 
 def send_due_messages(
-    session: Session,
+    session: DbSession,
     transport: Transport,
     *,
     now: Callable[[], datetime],
@@ -268,7 +264,9 @@ def send_due_messages(
     except (TemporaryFailure, PermanentFailure) as error:
         # Nothing was sent: every message in the batch waits for its next attempt.
         for message in claimed:
-            _record_temporary(session, message, error, now(), retry_cap_seconds, give_up_after, report)
+            _record_temporary(
+                session, message, error, now(), retry_cap_seconds, give_up_after, report
+            )
         return report
 
     try:
@@ -277,13 +275,23 @@ def send_due_messages(
                 transport.send(message)
             except PermanentFailure as error:
                 log.warning("Email %s failed for good: %s", message.id, redact(str(error)))
-                _settle(session, message, {"status": OutboxStatus.FAILED, "last_error": redact(str(error))})
+                _settle(
+                    session,
+                    message,
+                    {"status": OutboxStatus.FAILED, "last_error": redact(str(error))},
+                )
                 report.failed += 1
                 report.errors.append(redact(str(error)))
             except TemporaryFailure as error:
-                _record_temporary(session, message, error, now(), retry_cap_seconds, give_up_after, report)
+                _record_temporary(
+                    session, message, error, now(), retry_cap_seconds, give_up_after, report
+                )
             else:
-                _settle(session, message, {"status": OutboxStatus.SENT, "sent_at": now(), "last_error": None})
+                _settle(
+                    session,
+                    message,
+                    {"status": OutboxStatus.SENT, "sent_at": now(), "last_error": None},
+                )
                 report.sent += 1
     finally:
         transport.close()
@@ -291,7 +299,7 @@ def send_due_messages(
 
 
 def _record_temporary(
-    session: Session,
+    session: DbSession,
     message: ClaimedMessage,
     error: Exception,
     now: datetime,
@@ -301,9 +309,17 @@ def _record_temporary(
 ) -> None:
     detail = redact(str(error))
     report.errors.append(detail)
-    created_at = session.scalar(select(OutboxMessage.created_at).where(OutboxMessage.id == message.id))
+    created_at = session.scalar(
+        select(OutboxMessage.created_at).where(OutboxMessage.id == message.id)
+    )
     if created_at is not None and now - created_at > give_up_after:
-        log.warning("Email %s failed after %s attempts over %s: %s", message.id, message.attempts, give_up_after, detail)
+        log.warning(
+            "Email %s failed after %s attempts over %s: %s",
+            message.id,
+            message.attempts,
+            give_up_after,
+            detail,
+        )
         _settle(session, message, {"status": OutboxStatus.FAILED, "last_error": detail})
         report.failed += 1
         return

@@ -25,9 +25,7 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox_messages"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending', 'sending', 'sent', 'failed')", name="status_known"
-        ),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status_known"),
         # Workers look for due messages: pending ones by next attempt, sending ones by lease.
         Index("ix_outbox_messages_status_next_attempt", "status", "next_attempt_at"),
     )

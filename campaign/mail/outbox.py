@@ -8,8 +8,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
-from sqlalchemy.orm import Session
 
+from campaign.database import DbSession
 from campaign.mail.models import OutboxMessage
 
 
@@ -19,7 +19,7 @@ def _single_line(text: str) -> str:
 
 
 def enqueue_email(
-    session: Session,
+    session: DbSession,
     *,
     recipient: str,
     subject: str,

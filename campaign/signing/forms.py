@@ -14,7 +14,9 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from campaign.countries import COUNTRY_CODES
 
-_URL_LIKE = re.compile(r"(https?://|www\.|://)|\b[\w-]+\.(com|net|org|io|ru|info|xyz|link|ly)\b", re.I)
+_URL_LIKE = re.compile(
+    r"(https?://|www\.|://)|\b[\w-]+\.(com|net|org|io|ru|info|xyz|link|ly)\b", re.I
+)
 SOURCE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 
 

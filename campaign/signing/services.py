@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from flask_babel import force_locale, gettext
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from campaign.campaigns.models import Campaign
+from campaign.database import DbSession
 from campaign.links import public_url_for
 from campaign.mail.outbox import enqueue_email
 from campaign.signing.models import Signature, SignatureStatus
@@ -92,7 +92,7 @@ def normalise_email(address: str) -> str:
 
 
 def sign_petition(
-    session: Session,
+    session: DbSession,
     campaign: Campaign,
     data: SignatureInput,
     *,
@@ -109,25 +109,25 @@ def sign_petition(
         raise CampaignClosed(campaign.slug)
 
     token, token_hash = new_token()
-    values = dict(
-        campaign_id=campaign.id,
-        first_name=data.first_name,
-        last_name=data.last_name,
-        email=data.email,
-        email_normalised=normalise_email(data.email),
-        country=data.country,
-        postcode=data.postcode or None,
-        opt_in=data.opt_in,
-        source=data.source,
-        status=SignatureStatus.PENDING,
-        locale=data.locale,
-        signed_at=now,
-        confirmation_token_hash=token_hash,
-        confirmation_expires_at=now + policy.token_lifetime,
-        repeat_emails_sent=0,
-        consent_version=CONSENT_VERSION,
-        ip_hash=data.ip_hash,
-    )
+    values: dict[str, object] = {
+        "campaign_id": campaign.id,
+        "first_name": data.first_name,
+        "last_name": data.last_name,
+        "email": data.email,
+        "email_normalised": normalise_email(data.email),
+        "country": data.country,
+        "postcode": data.postcode or None,
+        "opt_in": data.opt_in,
+        "source": data.source,
+        "status": SignatureStatus.PENDING,
+        "locale": data.locale,
+        "signed_at": now,
+        "confirmation_token_hash": token_hash,
+        "confirmation_expires_at": now + policy.token_lifetime,
+        "repeat_emails_sent": 0,
+        "consent_version": CONSENT_VERSION,
+        "ip_hash": data.ip_hash,
+    }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     new_id = session.execute(
@@ -144,7 +144,7 @@ def sign_petition(
 
 
 def _signed_again(
-    session: Session,
+    session: DbSession,
     campaign: Campaign,
     values: dict[str, object],
     data: SignatureInput,
@@ -174,8 +174,10 @@ def _signed_again(
                 recipient=data.email,
                 subject=gettext("You have already signed: %(title)s", title=campaign.title),
                 template="already_signed",
-                context={"campaign": campaign, "campaign_url": public_url_for(
-                    "campaigns.show", slug=campaign.slug)},
+                context={
+                    "campaign": campaign,
+                    "campaign_url": public_url_for("campaigns.show", slug=campaign.slug),
+                },
                 now=now,
                 signature_id=existing.id,
             )
@@ -190,7 +192,7 @@ def _signed_again(
 
 
 def _queue_confirmation(
-    session: Session,
+    session: DbSession,
     campaign: Campaign,
     signature_id: int,
     recipient: str,
@@ -214,8 +216,8 @@ def _queue_confirmation(
     session.flush()
 
 
-def find_signature_by_token(session: Session, token: str, now: datetime) -> Signature:
-    """The signature a confirmation link belongs to; raises if the link is not (or no longer) valid."""
+def find_signature_by_token(session: DbSession, token: str, now: datetime) -> Signature:
+    """The signature a confirmation link belongs to; raises if the link is not valid (now)."""
     if not token or len(token) > 100:
         raise TokenInvalid()
     signature = session.scalar(
@@ -233,7 +235,7 @@ def find_signature_by_token(session: Session, token: str, now: datetime) -> Sign
 
 
 def confirm_signature(
-    session: Session, token: str, *, now: datetime, tally_shards: int
+    session: DbSession, token: str, *, now: datetime, tally_shards: int
 ) -> tuple[ConfirmOutcome, Signature]:
     """Turn a pending signature confirmed, once, and count it.
 

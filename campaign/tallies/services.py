@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
+from campaign.database import DbSession
 from campaign.tallies.models import TallyShard
 
 
@@ -23,7 +23,7 @@ class Tally:
 
 
 def add_to_tally(
-    session: Session, campaign_id: int, country: str, delta: int, now: datetime, shards: int
+    session: DbSession, campaign_id: int, country: str, delta: int, now: datetime, shards: int
 ) -> None:
     """Add `delta` confirmed signatures to a random shard of the campaign's country count.
 
@@ -35,7 +35,7 @@ def add_to_tally(
     statement = insert(TallyShard).values(
         campaign_id=campaign_id,
         country=country,
-        shard=random.randrange(max(shards, 1)),
+        shard=random.randrange(max(shards, 1)),  # noqa: S311 (spreading load, not a secret)
         signature_count=delta,
         updated_at=now,
     )
@@ -49,7 +49,7 @@ def add_to_tally(
     session.execute(statement)
 
 
-def read_tally(session: Session, campaign_id: int) -> Tally:
+def read_tally(session: DbSession, campaign_id: int) -> Tally:
     """The campaign's confirmed counts, summed over shards: independent of signature count."""
     rows = session.execute(
         select(
