@@ -5,8 +5,15 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
+BABEL  := $(BIN)/pybabel
+# Every language's catalogue, and the compiled .mo beside it (built here, never committed).
+CATALOGUES := $(wildcard translations/*/LC_MESSAGES/messages.po)
+COMPILED   := $(CATALOGUES:.po=.mo)
+# _l and lazy_gettext are Flask-Babel's lazy forms (form labels); the rest are Babel's defaults.
+EXTRACT    := $(BABEL) extract -F babel.cfg -k _l -k lazy_gettext --add-comments=TRANSLATORS: \
+	--sort-output --add-location=file --no-wrap --project=campaign --ignore-dirs='.* ._ node_modules build instance'
 
-.PHONY: run test lint format typecheck bench install install-dev clean
+.PHONY: run test lint format typecheck bench install install-dev clean messages translations new-language
 
 run: install instance/secret_key  ## set up and serve on SQLite, with a mail worker beside the web server
 	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) db upgrade
@@ -30,8 +37,25 @@ typecheck: install-dev
 bench: install-dev  ## the benchmark (see bench/README.md)
 	$(BIN)/python -m bench
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install: $(VENV)/.installed translations
+install-dev: $(VENV)/.installed-dev translations
+
+messages: install  ## extract every translatable text and merge it into each language's catalogue
+	mkdir -p build
+	$(EXTRACT) -o build/messages.pot .
+	$(BABEL) update -i build/messages.pot -d translations --no-wrap --previous --ignore-obsolete
+	@echo "Now translate the new and fuzzy entries in translations/*/LC_MESSAGES/messages.po, then: make test"
+
+translations: $(COMPILED)  ## compile the catalogues (.po) into what the app reads (.mo)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BABEL) compile -i $< -o $@ -l $*
+
+new-language: install  ## start a catalogue for a new language: make new-language LOCALE=ar
+	@test -n "$(LOCALE)" || { echo "usage: make new-language LOCALE=ar"; exit 1; }
+	mkdir -p build
+	$(EXTRACT) -o build/messages.pot .
+	$(BABEL) init -i build/messages.pot -d translations -l $(LOCALE) --no-wrap
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

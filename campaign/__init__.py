@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_babel import get_locale
 
-from campaign import extensions
+from campaign import extensions, i18n
 from campaign.cache import ShortLivedCache
 from campaign.database import configure_sqlite
-from campaign.extensions import babel, csrf, db, migrate
-from campaign.i18n import select_locale
+from campaign.extensions import csrf, db, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,8 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     # Through the module: `campaign.mail` (the package) would shadow a bare `mail` here.
     extensions.mail.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.globals["get_locale"] = get_locale
+    i18n.init_app(app)
     app.extensions["campaign_page_cache"] = ShortLivedCache(app.config["TALLY_CACHE_SECONDS"])
 
     with app.app_context():

@@ -1,14 +1,119 @@
-"""Which language a page is shown in."""
+"""Which language a page is shown in, and the links that keep or change it.
+
+The language comes from `?lang=` when the URL names one, so that a link can be shared and
+crawled in a given language; otherwise from the browser's `Accept-Language`. A language
+chosen in the URL is carried on every internal link (`url_for`) for the rest of the visit,
+without a cookie. See docs/languages.md.
+"""
 
 from __future__ import annotations
 
-from flask import current_app, request
+from functools import lru_cache
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from babel import Locale
+from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import get_locale
+from werkzeug.wrappers import Response
+
+from campaign.extensions import babel
+from campaign.links import public_url_for
+
+
+def requested_locale() -> str | None:
+    """The language named by `?lang=`, if it is one we offer."""
+    asked = request.args.get("lang", "")
+    return asked if asked in current_app.config["LANGUAGES"] else None
 
 
 def select_locale() -> str:
-    """`?lang=` when given (so a link can be shared in a language), else the browser's choice."""
-    languages: list[str] = current_app.config["LANGUAGES"]
-    asked = request.args.get("lang", "")
-    if asked in languages:
+    """`?lang=` when given, else the browser's choice, else the default language."""
+    asked = requested_locale()
+    if asked:
         return asked
-    return request.accept_languages.best_match(languages) or languages[0]
+    # The page now depends on a request header: caches must know it (see `_vary`).
+    g.locale_negotiated = True
+    languages: list[str] = current_app.config["LANGUAGES"]
+    best = request.accept_languages.best_match(languages)
+    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def language_tag(locale: str) -> str:
+    """The BCP 47 tag HTML wants (`pt-BR`) for a Babel locale name (`pt_BR`)."""
+    return str(locale).replace("_", "-")
+
+
+@lru_cache(maxsize=32)
+def text_direction(locale: str) -> str:
+    """`rtl` for languages written right to left (Arabic, Hebrew, Persian…), else `ltr`."""
+    return "rtl" if Locale.parse(locale).character_order == "right-to-left" else "ltr"
+
+
+@lru_cache(maxsize=32)
+def language_name(locale: str) -> str:
+    """A language's name in that language, as a reader looks for it: "Français", "English"."""
+    name = Locale.parse(locale).get_display_name(locale) or locale
+    return name[:1].upper() + name[1:]
+
+
+def switch_language_url(locale: str) -> str:
+    """This page in `locale`: the same path and query (`?source=` and the rest), new `lang`."""
+    query = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    query.append(("lang", locale))
+    return quote(request.script_root + request.path) + "?" + urlencode(query)
+
+
+def language_switcher() -> list[dict[str, Any]]:
+    """The languages offered, each with the link to this page in it, for `base.html`."""
+    current = str(get_locale())
+    return [
+        {
+            "code": code,
+            "name": language_name(code),
+            "url": switch_language_url(code),
+            "current": code == current,
+        }
+        for code in current_app.config["LANGUAGES"]
+    ]
+
+
+def language_alternates(endpoint: str, **values: Any) -> list[tuple[str, str]]:
+    """(hreflang, absolute URL) for each language of a public page, and `x-default`.
+
+    Lets search engines find every language version; `x-default` is the address without
+    `?lang=`, which answers in the reader's own language.
+    """
+    alternates = [
+        (code, public_url_for(endpoint, **values, lang=code))
+        for code in current_app.config["LANGUAGES"]
+    ]
+    alternates.append(("x-default", public_url_for(endpoint, **values)))
+    return alternates
+
+
+def _keep_language_in_links(endpoint: str, values: dict[str, Any]) -> None:
+    if endpoint == "static" or "lang" in values or not has_request_context():
+        return
+    asked = requested_locale()
+    if asked:
+        values["lang"] = asked
+
+
+def _vary(response: Response) -> Response:
+    if g.get("locale_negotiated"):
+        response.vary.add("Accept-Language")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(
+        get_locale=get_locale,
+        text_direction=text_direction,
+        language_switcher=language_switcher,
+        language_alternates=language_alternates,
+    )
+    app.jinja_env.filters["language_tag"] = language_tag
+    app.url_defaults(_keep_language_in_links)
+    app.after_request(_vary)

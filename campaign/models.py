@@ -1,8 +1,8 @@
 """Every model, in one import, for Alembic and for `create_all` in tests."""
 
-from campaign.campaigns.models import Campaign
+from campaign.campaigns.models import Campaign, CampaignTranslation
 from campaign.mail.models import OutboxMessage
 from campaign.signing.models import Signature
 from campaign.tallies.models import TallyShard
 
-__all__ = ["Campaign", "OutboxMessage", "Signature", "TallyShard"]
+__all__ = ["Campaign", "CampaignTranslation", "OutboxMessage", "Signature", "TallyShard"]

@@ -21,7 +21,7 @@ campaigns_cli = AppGroup("campaigns", help="Campaign content.")
     help="Folder of campaign content files (default: content/campaigns).",
 )
 def seed_command(directory: Path | None) -> None:
-    """Create or update campaigns from their content files (safe to run again)."""
+    """Create or update campaigns, in every language, from their content (safe to run again)."""
     folder = directory or Path(current_app.config["CONTENT_DIR"])
     try:
         results = seed_campaigns(db.session, folder)
@@ -29,7 +29,7 @@ def seed_command(directory: Path | None) -> None:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     db.session.commit()
-    for slug, action in results:
-        click.echo(f"{action}: {slug}")
+    for result in results:
+        click.echo(f"{result.action}: {result.slug} ({', '.join(result.locales)})")
     if not results:
         click.echo(f"no campaign files in {folder}")

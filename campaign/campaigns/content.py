@@ -1,23 +1,56 @@
-"""Campaign content files (Markdown with a metadata header) and loading them into the database."""
+"""Campaign content files (Markdown with a metadata header) and loading them into the database.
+
+A campaign is a folder, `content/campaigns/<slug>/`, with one file per language named by its
+language code (`en.md`, `fr.md`). The main file, the campaign's own language, is the one that
+holds the settings (`goal` and the others); every other file holds only the translated
+`title`, `summary`, `target` and text. A single file `content/campaigns/<slug>.md` (with a
+`slug` line and an optional `locale`) is a campaign in one language.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import markdown
+from babel import Locale, UnknownLocaleError
 from markupsafe import Markup
 from sqlalchemy import select
 
-from campaign.campaigns.models import Campaign
+from campaign.campaigns.models import Campaign, CampaignTranslation
 from campaign.database import DbSession
 
-REQUIRED_FIELDS = ("slug", "title", "summary", "target", "goal")
+TEXT_FIELDS = ("title", "summary", "target")
+REQUIRED_FIELDS = ("slug", *TEXT_FIELDS, "goal")
+SETTING_FIELDS = (
+    "slug",
+    "locale",
+    "goal",
+    "featured",
+    "show_recent_signers",
+    "opens_at",
+    "closes_at",
+)
+# A language code as Babel and the `translations/` folder name them: `fr`, `pt_BR`, `sr_Latn`.
+_LOCALE_NAME = re.compile(r"^[a-z]{2,3}(_[A-Z]{2}|_[A-Z][a-z]{3})?$")
 
 
 class ContentError(Exception):
     """A content file is missing a field or has one that cannot be read."""
+
+
+@dataclass(frozen=True)
+class TranslatedContent:
+    """A campaign's text in one more language."""
+
+    locale: str
+    title: str
+    summary: str
+    target: str
+    body: str
 
 
 @dataclass(frozen=True)
@@ -33,38 +66,64 @@ class CampaignContent:
     show_recent_signers: bool
     opens_at: datetime | None
     closes_at: datetime | None
+    translations: tuple[TranslatedContent, ...] = ()
+
+    @property
+    def locales(self) -> list[str]:
+        return [self.locale, *(t.locale for t in self.translations)]
 
 
-def _parse_time(value: str | None, path: Path, name: str) -> datetime | None:
+def _parse_time(value: str | None, label: str, name: str) -> datetime | None:
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as error:
-        raise ContentError(f"{path.name}: {name} is not an ISO 8601 time") from error
+        raise ContentError(f"{label}: {name} is not an ISO 8601 time") from error
     if parsed.tzinfo is None:
-        raise ContentError(f"{path.name}: {name} needs a time zone, e.g. 2026-12-01T00:00Z")
+        raise ContentError(f"{label}: {name} needs a time zone, e.g. 2026-12-01T00:00Z")
     return parsed
 
 
-def read_content_file(path: Path) -> CampaignContent:
-    """Read one campaign file: `key: value` lines, a blank line, then the Markdown body."""
+def _parse_locale(value: str, label: str) -> str:
+    try:
+        if not _LOCALE_NAME.match(value):
+            raise ValueError(value)
+        Locale.parse(value)
+    except (ValueError, UnknownLocaleError) as error:
+        raise ContentError(
+            f"{label}: {value!r} is not a language code like en, fr or pt_BR"
+        ) from error
+    return value
+
+
+def _read(path: Path) -> tuple[dict[str, str], str]:
+    """The `key: value` header and the Markdown body of one file."""
     converter = markdown.Markdown(extensions=["meta"])
     converter.convert(path.read_text(encoding="utf-8"))
     meta = {key: " ".join(values).strip() for key, values in converter.Meta.items()}
-    missing = [name for name in REQUIRED_FIELDS if not meta.get(name)]
+    return meta, "\n".join(converter.lines).strip()
+
+
+def _missing(meta: dict[str, str], names: tuple[str, ...], label: str) -> None:
+    missing = [name for name in names if not meta.get(name)]
     if missing:
-        raise ContentError(f"{path.name}: missing {', '.join(missing)}")
+        raise ContentError(f"{label}: missing {', '.join(missing)}")
+
+
+def _main_content(
+    meta: dict[str, str], body: str, label: str, translations: tuple[TranslatedContent, ...] = ()
+) -> CampaignContent:
+    _missing(meta, REQUIRED_FIELDS, label)
     try:
         goal = int(meta["goal"])
     except ValueError as error:
-        raise ContentError(f"{path.name}: goal must be a whole number") from error
+        raise ContentError(f"{label}: goal must be a whole number") from error
     if goal <= 0:
-        raise ContentError(f"{path.name}: goal must be positive")
-    body = "\n".join(converter.lines).strip()
+        raise ContentError(f"{label}: goal must be positive")
     return CampaignContent(
         slug=meta["slug"],
-        locale=meta.get("locale", "en"),
+        locale=_parse_locale(meta.get("locale", "en"), label),
         title=meta["title"],
         summary=meta["summary"],
         target=meta["target"],
@@ -72,21 +131,111 @@ def read_content_file(path: Path) -> CampaignContent:
         goal=goal,
         featured=meta.get("featured", "false").lower() == "true",
         show_recent_signers=meta.get("show_recent_signers", "true").lower() == "true",
-        opens_at=_parse_time(meta.get("opens_at"), path, "opens_at"),
-        closes_at=_parse_time(meta.get("closes_at"), path, "closes_at"),
+        opens_at=_parse_time(meta.get("opens_at"), label, "opens_at"),
+        closes_at=_parse_time(meta.get("closes_at"), label, "closes_at"),
+        translations=translations,
     )
 
 
-def seed_campaigns(session: DbSession, directory: Path) -> list[tuple[str, str]]:
-    """Create or update a campaign for each content file; returns (slug, "created"/"updated").
+def read_content_file(path: Path) -> CampaignContent:
+    """Read a one-language campaign: `key: value` lines, a blank line, then the Markdown body."""
+    meta, body = _read(path)
+    return _main_content(meta, body, path.name)
 
-    Text always follows the file. Settings that organisers may change at run time (goal,
-    open and close times, featured, recent signers) come from the file only when the
-    campaign is created, so re-seeding never undoes their decisions.
+
+def read_campaign_folder(folder: Path) -> CampaignContent:
+    """Read a campaign folder: one `<language>.md` per language, the main one with settings."""
+    main: tuple[dict[str, str], str, str] | None = None
+    translations = []
+    for path in sorted(folder.glob("*.md")):
+        label = f"{folder.name}/{path.name}"
+        locale = _parse_locale(path.stem, label)
+        meta, body = _read(path)
+        if "goal" in meta:
+            if main is not None:
+                raise ContentError(
+                    f"{label}: settings such as goal belong in one file only, "
+                    f"the campaign's main language ({main[2]} has them too)"
+                )
+            if meta.setdefault("slug", folder.name) != folder.name:
+                raise ContentError(f"{label}: slug must be the folder's name, {folder.name}")
+            if meta.setdefault("locale", locale) != locale:
+                raise ContentError(f"{label}: locale must match the file's name, {locale}")
+            main = (meta, body, label)
+            continue
+        settings = [name for name in SETTING_FIELDS if name in meta]
+        if settings:
+            raise ContentError(
+                f"{label}: {', '.join(settings)} belong in the main language's file only"
+            )
+        _missing(meta, TEXT_FIELDS, label)
+        translations.append(
+            TranslatedContent(
+                locale=locale,
+                title=meta["title"],
+                summary=meta["summary"],
+                target=meta["target"],
+                body=body,
+            )
+        )
+    if main is None:
+        raise ContentError(
+            f"{folder.name}/: no file has the settings (goal …); the main language's file must"
+        )
+    meta, body, label = main
+    return _main_content(meta, body, label, tuple(translations))
+
+
+def read_campaigns(directory: Path) -> list[CampaignContent]:
+    """Every campaign in `directory`, by slug: folders of languages and single files."""
+    contents = [read_content_file(path) for path in directory.glob("*.md")]
+    contents += [
+        read_campaign_folder(folder)
+        for folder in directory.iterdir()
+        if folder.is_dir() and any(folder.glob("*.md"))
+    ]
+    slugs = [content.slug for content in contents]
+    repeated = sorted({slug for slug in slugs if slugs.count(slug) > 1})
+    if repeated:
+        raise ContentError(f"more than one campaign has the slug {', '.join(repeated)}")
+    return sorted(contents, key=lambda content: content.slug)
+
+
+def _seed_translations(session: DbSession, campaign: Campaign, content: CampaignContent) -> None:
+    existing = {
+        row.locale: row
+        for row in session.scalars(
+            select(CampaignTranslation).where(CampaignTranslation.campaign_id == campaign.id)
+        )
+    }
+    for text in content.translations:
+        row = existing.pop(text.locale, None)
+        if row is None:
+            row = CampaignTranslation(campaign_id=campaign.id, locale=text.locale)
+            session.add(row)
+        row.title = text.title
+        row.summary = text.summary
+        row.target = text.target
+        row.body = text.body
+    for stale in existing.values():  # its file was removed: the language goes with it
+        session.delete(stale)
+
+
+class SeedResult(NamedTuple):
+    slug: str
+    action: str  # "created" or "updated"
+    locales: list[str]
+
+
+def seed_campaigns(session: DbSession, directory: Path) -> list[SeedResult]:
+    """Create or update a campaign for each content folder or file.
+
+    Text always follows the files, in every language. Settings that organisers may change at
+    run time (goal, open and close times, featured, recent signers) come from the files only
+    when the campaign is created, so re-seeding never undoes their decisions.
     """
     results = []
-    for path in sorted(directory.glob("*.md")):
-        content = read_content_file(path)
+    for content in read_campaigns(directory):
         campaign = session.scalar(select(Campaign).where(Campaign.slug == content.slug))
         if campaign is None:
             campaign = Campaign(
@@ -107,7 +256,9 @@ def seed_campaigns(session: DbSession, directory: Path) -> list[tuple[str, str]]
         campaign.target = content.target
         campaign.body = content.body
         session.flush()
-        results.append((content.slug, action))
+        _seed_translations(session, campaign, content)
+        session.flush()
+        results.append(SeedResult(content.slug, action, content.locales))
     return results
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.database import Base, utcnow
@@ -20,6 +20,7 @@ class Campaign(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
+    # The language of the text below, the campaign's own; other languages are translations.
     locale: Mapped[str] = mapped_column(String(8), default="en")
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text)
@@ -37,3 +38,23 @@ class Campaign(Base):
         if self.opens_at is not None and now < self.opens_at:
             return False
         return self.closes_at is None or now < self.closes_at
+
+
+class CampaignTranslation(Base):
+    """A campaign's text in another language than its own (`Campaign.locale`).
+
+    Loaded from the campaign's content files by `flask campaigns seed`. A language with no
+    translation shows the campaign's own text, marked with its language for screen readers.
+    """
+
+    __tablename__ = "campaign_translations"
+    __table_args__ = (UniqueConstraint("campaign_id", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # Markdown, as written in the content file
+    target: Mapped[str] = mapped_column(String(300))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

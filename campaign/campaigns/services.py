@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from campaign.campaigns.models import Campaign
+from campaign.campaigns.models import Campaign, CampaignTranslation
 from campaign.database import DbSession
 from campaign.signing.models import Signature, SignatureStatus
 
@@ -18,6 +18,42 @@ class RecentSigner:
 
     country: str
     confirmed_at: datetime
+
+
+@dataclass(frozen=True)
+class CampaignText:
+    """A campaign's words in one language: `locale` says which (for `lang` attributes)."""
+
+    locale: str
+    title: str
+    summary: str
+    target: str
+    body: str  # Markdown
+
+
+def campaign_text(session: DbSession, campaign: Campaign, locale: str) -> CampaignText:
+    """The campaign's text in `locale`, or in the campaign's own language if not translated."""
+    if locale != campaign.locale:
+        translation = session.scalar(
+            select(CampaignTranslation)
+            .where(CampaignTranslation.campaign_id == campaign.id)
+            .where(CampaignTranslation.locale == locale)
+        )
+        if translation is not None:
+            return CampaignText(
+                locale=translation.locale,
+                title=translation.title,
+                summary=translation.summary,
+                target=translation.target,
+                body=translation.body,
+            )
+    return CampaignText(
+        locale=campaign.locale,
+        title=campaign.title,
+        summary=campaign.summary,
+        target=campaign.target,
+        body=campaign.body,
+    )
 
 
 def find_campaign(session: DbSession, slug: str) -> Campaign | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -27,7 +27,9 @@ from campaign.cache import ShortLivedCache
 from campaign.campaigns.content import render_body
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import (
+    CampaignText,
     RecentSigner,
+    campaign_text,
     featured_campaign,
     find_campaign,
     recent_signers,
@@ -35,6 +37,7 @@ from campaign.campaigns.services import (
 from campaign.countries import country_name, country_options
 from campaign.database import utcnow
 from campaign.extensions import csrf, db
+from campaign.i18n import requested_locale
 from campaign.links import public_url_for
 from campaign.signing.forms import SignatureForm
 from campaign.signing.services import (
@@ -71,8 +74,17 @@ def _recent(campaign: Campaign) -> list[RecentSigner]:
     return recent
 
 
+def localized_text(campaign: Campaign) -> CampaignText:
+    """The campaign's text in the page's language (or its own), at most a moment old."""
+    locale = str(get_locale())
+    text: CampaignText = _cache().get(
+        ("text", campaign.id, locale), lambda: campaign_text(db.session, campaign, locale)
+    )
+    return text
+
+
 @lru_cache(maxsize=64)
-def _rendered_body(campaign_id: int, updated_at: datetime, body: str) -> Markup:
+def _rendered_body(body: str) -> Markup:
     return render_body(body)
 
 
@@ -97,11 +109,13 @@ def render_campaign_page(
 ) -> Response:
     locale = str(get_locale())
     tally = current_tally(campaign)
+    text = localized_text(campaign)
     response = make_response(
         render_template(
             "campaigns/page.html",
             campaign=campaign,
-            body=_rendered_body(campaign.id, campaign.updated_at, campaign.body),
+            text=text,
+            body=_rendered_body(text.body),
             form=form,
             country_options=country_options(locale, form.country.data),
             tally=tally,
@@ -110,6 +124,9 @@ def render_campaign_page(
             closed=closed or not campaign.is_open(utcnow()),
             now=utcnow(),
             share_url=public_url_for("campaigns.show", slug=campaign.slug),
+            canonical_url=public_url_for(
+                "campaigns.show", slug=campaign.slug, lang=requested_locale()
+            ),
         ),
         status,
     )
@@ -171,7 +188,10 @@ def show(slug: str) -> BaseResponse:
 @bp.get("/campaigns/<slug>/signed")
 def signed(slug: str) -> Response:
     campaign = _campaign_or_404(slug)
-    return make_response(render_template("signing/check_email.html", campaign=campaign))
+    page = render_template(
+        "signing/check_email.html", campaign=campaign, text=localized_text(campaign)
+    )
+    return make_response(page)
 
 
 @bp.get("/campaigns/<slug>.json")

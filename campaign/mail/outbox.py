@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from email.utils import make_msgid
 from typing import Any
@@ -12,10 +13,14 @@ from flask import current_app, render_template
 from campaign.database import DbSession
 from campaign.mail.models import OutboxMessage
 
+_NO_BREAK_SPACES = ("\u00a0", "\u202f")  # French typography: "signature : titre"
+
 
 def _single_line(text: str) -> str:
     """Headers get one line, whatever a template or a campaign title contains."""
-    return " ".join(text.split())
+    return re.sub(
+        r"\s+", lambda space: space[0] if space[0] in _NO_BREAK_SPACES else " ", text
+    ).strip()
 
 
 def enqueue_email(

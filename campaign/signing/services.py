@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from campaign.campaigns.models import Campaign
+from campaign.campaigns.services import campaign_text
 from campaign.database import DbSession
 from campaign.links import public_url_for
 from campaign.mail.outbox import enqueue_email
@@ -168,15 +169,19 @@ def _signed_again(
     # Email goes to the address typed this time: it is the same mailbox after normalisation,
     # and the one the person is watching now.
     if existing.status == SignatureStatus.CONFIRMED:
+        title = campaign_text(session, campaign, data.locale).title
         with force_locale(data.locale):
             enqueue_email(
                 session,
                 recipient=data.email,
-                subject=gettext("You have already signed: %(title)s", title=campaign.title),
+                subject=gettext("You have already signed: %(title)s", title=title),
                 template="already_signed",
                 context={
                     "campaign": campaign,
-                    "campaign_url": public_url_for("campaigns.show", slug=campaign.slug),
+                    "title": title,
+                    "campaign_url": public_url_for(
+                        "campaigns.show", slug=campaign.slug, lang=data.locale
+                    ),
                 },
                 now=now,
                 signature_id=existing.id,
@@ -200,15 +205,19 @@ def _queue_confirmation(
     token: str,
     now: datetime,
 ) -> None:
+    """Queue the confirmation email, written in the language the supporter signed in."""
+    title = campaign_text(session, campaign, locale).title
     with force_locale(locale):
         enqueue_email(
             session,
             recipient=recipient,
-            subject=gettext("Please confirm your signature: %(title)s", title=campaign.title),
+            subject=gettext("Please confirm your signature: %(title)s", title=title),
             template="confirm",
             context={
                 "campaign": campaign,
-                "confirm_url": public_url_for("signing.confirm", token=token),
+                "title": title,
+                # The page behind the link speaks the same language as the email.
+                "confirm_url": public_url_for("signing.confirm", token=token, lang=locale),
             },
             now=now,
             signature_id=signature_id,

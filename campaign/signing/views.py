@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, make_response, render_template
 
 from campaign.campaigns.models import Campaign
+from campaign.campaigns.views import localized_text
 from campaign.database import utcnow
 from campaign.extensions import csrf, db
 from campaign.links import public_url_for
@@ -29,7 +30,11 @@ def _private(response: Response) -> Response:
 
 def _link_problem(error: TokenInvalid | TokenExpired) -> Response:
     if isinstance(error, TokenExpired):
-        page = render_template("signing/link_expired.html", campaign=error.campaign)
+        page = render_template(
+            "signing/link_expired.html",
+            campaign=error.campaign,
+            text=localized_text(error.campaign),
+        )
         return _private(make_response(page, 410))
     return _private(make_response(render_template("signing/link_invalid.html"), 404))
 
@@ -42,11 +47,13 @@ def confirm(token: str) -> Response:
     except (TokenInvalid, TokenExpired) as error:
         return _link_problem(error)
     campaign = db.session.get(Campaign, signature.campaign_id)
+    assert campaign is not None
     return _private(
         make_response(
             render_template(
                 "signing/confirm.html",
                 campaign=campaign,
+                text=localized_text(campaign),
                 already=signature.status == "confirmed",
                 token=token,
             )
@@ -76,6 +83,7 @@ def confirm_post(token: str) -> Response:
             render_template(
                 "signing/thanks.html",
                 campaign=campaign,
+                text=localized_text(campaign),
                 already=outcome is ConfirmOutcome.ALREADY_CONFIRMED,
                 signature_count=count,
                 share_url=public_url_for("campaigns.show", slug=campaign.slug),

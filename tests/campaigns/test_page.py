@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
 
-from campaign.campaigns.content import read_content_file
+from campaign.campaigns.content import read_campaign_folder
 from campaign.campaigns.models import Campaign
 from campaign.extensions import db
 from campaign.signing.models import Signature
@@ -164,10 +164,11 @@ def test_a_content_file_with_a_missing_field_is_refused_clearly(
     assert count_rows(app, Campaign) == 0
 
 
-def test_the_shipped_content_file_reads() -> None:
-    content = read_content_file(CONTENT_DIR / "surveillance-moratorium.md")
+def test_the_shipped_content_reads_in_english_and_french() -> None:
+    content = read_campaign_folder(CONTENT_DIR / "surveillance-moratorium")
     assert content.slug == "surveillance-moratorium"
     assert content.featured
+    assert content.locales == ["en", "fr"]
 
 
 def test_the_whole_journey_on_the_seeded_campaign(
