@@ -84,11 +84,12 @@ def language_alternates(endpoint: str, **values: Any) -> list[tuple[str, str]]:
     Lets search engines find every language version; `x-default` is the address without
     `?lang=`, which answers in the reader's own language.
     """
+    url = public_url_for(endpoint, **values)
+    separator = "&" if "?" in url else "?"
     alternates = [
-        (code, public_url_for(endpoint, **values, lang=code))
-        for code in current_app.config["LANGUAGES"]
+        (code, f"{url}{separator}lang={code}") for code in current_app.config["LANGUAGES"]
     ]
-    alternates.append(("x-default", public_url_for(endpoint, **values)))
+    alternates.append(("x-default", url))
     return alternates
 
 
