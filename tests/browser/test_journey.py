@@ -147,6 +147,10 @@ def test_a_supporter_signs_confirms_from_the_email_and_sees_the_count(
     assert page.url.endswith(f"/campaigns/{seeded}?source=browser")
     assert page.locator("h1").inner_text().startswith(words.title)
     assert page.locator("[data-live-count]").inner_text() == "0"
+    # The honeypot is in the form, for bots, and nowhere in what a screen reader gets.
+    assert page.locator("input[name=leave_this_empty]").count() == 1
+    # (role queries see what assistive technology sees: the five visible text boxes only)
+    assert page.get_by_role("textbox").count() == 5  # names, email, postcode, share link
     check(browsing, scenario, "campaign")
 
     # Sending the form empty: the error summary takes focus, each error is tied to its field.
@@ -215,5 +219,7 @@ def test_the_campaign_page_is_light_loads_no_blocking_script_and_shows_focus(
         url.endswith(".js") for url in weight
     )
     assert render_blocking_scripts(page) == []
+    # Ready for a Content-Security-Policy without 'unsafe-inline': no style attributes either.
+    assert page.locator("[style]").count() == 0
     reached = assert_focus_always_visible(page)
     assert reached >= 10  # skip link, languages, form fields, button, share links

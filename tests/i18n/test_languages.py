@@ -216,6 +216,18 @@ def test_country_names_are_in_the_page_language_and_in_its_alphabetical_order(
     assert english.index("Egypt") < english.index("Germany")
 
 
+def test_recent_signatures_are_told_in_the_page_language(
+    app: Flask, client: FlaskClient, seeded: str
+) -> None:
+    sign(client, seeded, country="DE")
+    client.post(re.sub(r"^https://petition\.example\.org", "", link_in(outbox(app)[0].body_text)))
+
+    french = page(client, f"/campaigns/{seeded}?lang=fr")
+
+    assert "Signatures récentes" in french
+    assert re.search(r"Allemagne\u00a0: une signature il y a \d+\u00a0seconde", french)
+
+
 def test_the_confirmation_email_is_written_in_the_language_the_supporter_signed_in(
     app: Flask, client: FlaskClient, seeded: str
 ) -> None:
