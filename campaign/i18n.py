@@ -29,6 +29,8 @@ def requested_locale() -> str | None:
 
 def select_locale() -> str:
     """`?lang=` when given, else the browser's choice, else the default language."""
+    if not has_request_context():  # a command or the mail worker, outside `force_locale`
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
     asked = requested_locale()
     if asked:
         return asked

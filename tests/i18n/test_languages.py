@@ -308,3 +308,13 @@ def test_a_right_to_left_language_turns_the_page_around(
     assert '<html lang="ar" dir="rtl">' in html
     assert 'lang="ar" hreflang="ar"' in html  # and the switcher offers it, in Arabic
     assert ">العربية</a>" in html
+
+
+def test_text_rendered_outside_a_request_is_in_the_default_language(app: Flask) -> None:
+    from flask_babel import force_locale, get_locale, gettext
+
+    with app.app_context():
+        assert str(get_locale()) == "en"
+        assert gettext("Petition") == "Petition"
+        with force_locale("fr"):
+            assert gettext("Petition") == "Pétition"
