@@ -20,7 +20,8 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.cache import ShortLivedCache
@@ -76,8 +77,22 @@ def _rendered_body(campaign_id: int, updated_at: datetime, body: str) -> Markup:
     return render_body(body)
 
 
-def _campaign_or_404(slug: str) -> Campaign:
+def _load_detached(slug: str) -> Campaign | None:
     campaign = find_campaign(db.session, slug)
+    if campaign is not None:
+        db.session.expunge(campaign)
+    return campaign
+
+
+def _campaign_or_404(slug: str) -> Campaign:
+    """The campaign for a public page, shared by this process's requests for a second or two.
+
+    A detached, read-only copy: public pages never change a campaign. Organiser changes
+    reach every process within TALLY_CACHE_SECONDS.
+    """
+    if len(slug) > 64:
+        abort(404)
+    campaign: Campaign | None = _cache().get(("campaign", slug), lambda: _load_detached(slug))
     if campaign is None:
         abort(404)
     return campaign
@@ -92,30 +107,67 @@ def signing_policy() -> SigningPolicy:
     )
 
 
-def render_campaign_page(
-    campaign: Campaign, form: SignatureForm, status: int = 200, closed: bool = False
-) -> Response:
+# Stand-ins for the two per-visitor values of a fresh page, filled in per request.
+_CSRF_MARK = "@@csrf-token@@"
+_SOURCE_MARK = "@@share-source@@"
+
+
+def _render_page(
+    campaign: Campaign, form: SignatureForm, csrf_value: str, closed: bool = False
+) -> str:
     locale = str(get_locale())
-    tally = current_tally(campaign)
-    response = make_response(
-        render_template(
-            "campaigns/page.html",
-            campaign=campaign,
-            body=_rendered_body(campaign.id, campaign.updated_at, campaign.body),
-            form=form,
-            country_options=country_options(locale, form.country.data),
-            tally=tally,
-            recent=_recent(campaign),
-            country_name=lambda code: country_name(code, locale),
-            closed=closed or not campaign.is_open(utcnow()),
-            now=utcnow(),
-            share_url=public_url_for("campaigns.show", slug=campaign.slug),
-        ),
-        status,
+    html: str = render_template(
+        "campaigns/page.html",
+        campaign=campaign,
+        body=_rendered_body(campaign.id, campaign.updated_at, campaign.body),
+        form=form,
+        csrf_value=csrf_value,
+        country_options=country_options(locale, form.country.data),
+        tally=current_tally(campaign),
+        recent=_recent(campaign),
+        country_name=lambda code: country_name(code, locale),
+        closed=closed or not campaign.is_open(utcnow()),
+        now=utcnow(),
+        share_url=public_url_for("campaigns.show", slug=campaign.slug),
     )
+    return html
+
+
+def _no_store(response: Response) -> Response:
     # The form carries a per-visitor CSRF token: no shared cache may keep this page.
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def render_fresh_campaign_page(campaign: Campaign, source: str) -> Response:
+    """The page as a new visitor gets it: rendered once per language every second or two,
+    then only the visitor's CSRF token and share source are put in."""
+    lang = request.args.get("lang")
+    key = (
+        "page",
+        campaign.slug,
+        str(get_locale()),
+        lang if lang in current_app.config["LANGUAGES"] else None,
+    )
+
+    def render() -> str:
+        form = SignatureForm(meta={"csrf": False})
+        form.source.data = _SOURCE_MARK
+        return _render_page(campaign, form, _CSRF_MARK)
+
+    template: str = _cache().get(key, render)
+    html = template.replace(_CSRF_MARK, generate_csrf(), 1).replace(
+        _SOURCE_MARK, str(escape(source)), 1
+    )
+    return _no_store(make_response(html))
+
+
+def render_campaign_page(
+    campaign: Campaign, form: SignatureForm, status: int = 200, closed: bool = False
+) -> Response:
+    """The page with a submitted form: what was typed, and the errors beside each field."""
+    html = _render_page(campaign, form, form.csrf_token.current_token or generate_csrf(), closed)
+    return _no_store(make_response(html, status))
 
 
 @bp.get("/")
@@ -133,10 +185,10 @@ def index() -> BaseResponse:
 @bp.route("/campaigns/<slug>", methods=["GET", "POST"])
 def show(slug: str) -> BaseResponse:
     campaign = _campaign_or_404(slug)
-    form = SignatureForm()
     if request.method == "GET":
-        form.source.data = request.args.get("source", "")[:64]
-        return render_campaign_page(campaign, form)
+        return render_fresh_campaign_page(campaign, request.args.get("source", "")[:64])
+
+    form = SignatureForm()
 
     if not form.validate_on_submit():
         return render_campaign_page(campaign, form, status=422)
