@@ -88,6 +88,8 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from campaign.campaigns.cli import campaigns_cli
     from campaign.mail.cli import mail_cli
+    from campaign.tallies.cli import tallies_cli
 
     app.cli.add_command(campaigns_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(tallies_cli)
