@@ -89,13 +89,16 @@ def app_env(database_url: str, instance: Path) -> dict[str, str]:
 
 
 def flask(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", *args],
         cwd=ROOT,
         env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    if result.returncode:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stderr}")
 
 
 @contextmanager
