@@ -42,7 +42,9 @@ def live_server(app: Flask, campaign: str, tmp_path: Path) -> Iterator[str]:
     )
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "wsgi:app", "-w", "3", "-b", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=env, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -70,10 +72,15 @@ def test_many_signers_at_once_through_several_processes_all_get_in(
     statuses: list[int] = []
 
     def sign(n: int) -> None:
-        data = urllib.parse.urlencode({
-            "csrf_token": token, "first_name": "Live", "last_name": f"Signer {n}",
-            "email": f"live{n}@example.org", "country": "DE",
-        }).encode()
+        data = urllib.parse.urlencode(
+            {
+                "csrf_token": token,
+                "first_name": "Live",
+                "last_name": f"Signer {n}",
+                "email": f"live{n}@example.org",
+                "country": "DE",
+            }
+        ).encode()
         try:
             opener.open(f"{live_server}/campaigns/{campaign}", data=data, timeout=30)
         except urllib.error.HTTPError as response:
