@@ -8,12 +8,15 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campaign import extensions
 from campaign.cache import ShortLivedCache
 from campaign.database import configure_sqlite
-from campaign.extensions import babel, csrf, db, migrate
+from campaign.extensions import babel, csrf, db, limiter, migrate
 from campaign.i18n import select_locale
+from campaign.protection.headers import init_security_headers
+from campaign.protection.requests import init_request_checks
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,12 +41,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     _check_secret_key(app)
+    # Secure cookies whenever the public address is https (the proxy terminates TLS).
+    app.config["SESSION_COOKIE_SECURE"] = app.config["PUBLIC_URL"].startswith("https://")
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     # Through the module: `campaign.mail` (the package) would shadow a bare `mail` here.
     extensions.mail.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     app.extensions["campaign_page_cache"] = ShortLivedCache(app.config["TALLY_CACHE_SECONDS"])
@@ -52,6 +58,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
 
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    init_request_checks(app)
+    init_security_headers(app)
     _register_blueprints(app)
     _register_cli(app)
     return app

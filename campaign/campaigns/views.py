@@ -35,8 +35,16 @@ from campaign.campaigns.services import (
 )
 from campaign.countries import country_name, country_options
 from campaign.database import utcnow
-from campaign.extensions import csrf, db
+from campaign.extensions import csrf, db, limiter
 from campaign.links import public_url_for
+from campaign.protection.limits import (
+    client_address,
+    domain_is_exempt,
+    email_domain,
+    sign_limit_per_address,
+    sign_limit_per_domain,
+    signing_looks_suspect,
+)
 from campaign.signing.forms import SignatureForm
 from campaign.signing.services import (
     CampaignClosed,
@@ -183,6 +191,14 @@ def index() -> BaseResponse:
 # supporter typed instead of a bare error page.
 @csrf.exempt
 @bp.route("/campaigns/<slug>", methods=["GET", "POST"])
+@limiter.limit(sign_limit_per_address, methods=["POST"], scope="sign-address")
+@limiter.limit(
+    sign_limit_per_domain,
+    methods=["POST"],
+    scope="sign-domain",
+    key_func=email_domain,
+    exempt_when=domain_is_exempt,
+)
 def show(slug: str) -> BaseResponse:
     campaign = _campaign_or_404(slug)
     if request.method == "GET":
@@ -207,7 +223,8 @@ def show(slug: str) -> BaseResponse:
         opt_in=bool(form.opt_in.data),
         source=form.clean_source(),
         locale=str(get_locale()),
-        ip_hash=keyed_hash(current_app.config["SECRET_KEY"], request.remote_addr or ""),
+        ip_hash=keyed_hash(current_app.config["SECRET_KEY"], client_address()),
+        suspect=signing_looks_suspect(),
     )
     try:
         sign_petition(db.session, campaign, data, now=utcnow(), policy=signing_policy())

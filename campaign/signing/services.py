@@ -71,6 +71,7 @@ class SignatureInput:
     source: str | None
     locale: str
     ip_hash: str | None
+    suspect: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def sign_petition(
         "repeat_emails_sent": 0,
         "consent_version": CONSENT_VERSION,
         "ip_hash": data.ip_hash,
+        "suspect": data.suspect,
     }
     statement = _insert_if_new(session.get_bind().dialect.name)
     new_id = cast(int | None, session.execute(statement, values).scalar())
@@ -232,7 +234,7 @@ def find_signature_by_token(session: DbSession, token: str, now: datetime) -> Si
     signature = session.scalar(
         select(Signature).where(Signature.confirmation_token_hash == hash_token(token))
     )
-    if signature is None:
+    if signature is None or signature.status == SignatureStatus.INVALIDATED:
         raise TokenInvalid()
     if signature.status == SignatureStatus.PENDING and (
         signature.confirmation_expires_at is None or signature.confirmation_expires_at <= now
@@ -265,5 +267,6 @@ def confirm_signature(
     session.refresh(signature)
     if changed is None:
         return ConfirmOutcome.ALREADY_CONFIRMED, signature
-    add_to_tally(session, signature.campaign_id, signature.country, 1, now, tally_shards)
+    if not signature.suspect:  # a suspect one is counted if and when an organiser releases it
+        add_to_tally(session, signature.campaign_id, signature.country, 1, now, tally_shards)
     return ConfirmOutcome.CONFIRMED, signature

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from campaign.database import DbSession
-from campaign.signing.models import Signature, SignatureStatus
+from campaign.signing.models import Signature, counts_in_public
 from campaign.tallies.models import TallyShard
 
 
@@ -92,7 +92,7 @@ def find_tally_differences(session: DbSession) -> list[TallyDifference]:
         (campaign_id, country): int(n)
         for campaign_id, country, n in session.execute(
             select(Signature.campaign_id, Signature.country, func.count())
-            .where(Signature.status == SignatureStatus.CONFIRMED)
+            .where(counts_in_public())
             .group_by(Signature.campaign_id, Signature.country)
         )
     }
