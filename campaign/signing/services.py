@@ -10,10 +10,10 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import cast
+from typing import Any, cast
 
 from flask_babel import force_locale, gettext
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -82,14 +82,16 @@ class SigningPolicy:
 
 
 @lru_cache(maxsize=4)
-def _insert_if_new(dialect: str) -> ReturningInsert[tuple[int]]:
+def _insert_if_new(dialect: str) -> ReturningInsert[Any]:
     """`INSERT … ON CONFLICT DO NOTHING RETURNING id`, built once: building it per request
     costs more than running it."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # On the table, not the entity: the ORM's bulk-insert machinery is not needed here.
+    table = cast(Table, Signature.__table__)
     return (
-        insert(Signature)
+        insert(table)
         .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"])
-        .returning(Signature.id)
+        .returning(table.c.id)
     )
 
 
@@ -180,18 +182,20 @@ def _signed_again(
     # and the one the person is watching now.
     if existing.status == SignatureStatus.CONFIRMED:
         with force_locale(data.locale):
-            enqueue_email(
-                session,
-                recipient=data.email,
-                subject=gettext("You have already signed: %(title)s", title=campaign.title),
-                template="already_signed",
-                context={
-                    "campaign": campaign,
-                    "campaign_url": public_url_for("campaigns.show", slug=campaign.slug),
-                },
-                now=now,
-                signature_id=existing.id,
-            )
+            subject = gettext("You have already signed: %(title)s", title=campaign.title)
+        enqueue_email(
+            session,
+            recipient=data.email,
+            subject=subject,
+            template="already_signed",
+            context={
+                "campaign": email_campaign(campaign),
+                "campaign_url": public_url_for("campaigns.show", slug=campaign.slug),
+            },
+            now=now,
+            locale=data.locale,
+            signature_id=existing.id,
+        )
         session.flush()
         return SignOutcome.ALREADY_SIGNED_EMAILED
 
@@ -212,19 +216,25 @@ def _queue_confirmation(
     now: datetime,
 ) -> None:
     with force_locale(locale):
-        enqueue_email(
-            session,
-            recipient=recipient,
-            subject=gettext("Please confirm your signature: %(title)s", title=campaign.title),
-            template="confirm",
-            context={
-                "campaign": campaign,
-                "confirm_url": public_url_for("signing.confirm", token=token),
-            },
-            now=now,
-            signature_id=signature_id,
-        )
-    session.flush()
+        subject = gettext("Please confirm your signature: %(title)s", title=campaign.title)
+    enqueue_email(
+        session,
+        recipient=recipient,
+        subject=subject,
+        template="confirm",
+        context={
+            "campaign": email_campaign(campaign),
+            "confirm_url": public_url_for("signing.confirm", token=token),
+        },
+        now=now,
+        locale=locale,
+        signature_id=signature_id,
+    )
+
+
+def email_campaign(campaign: Campaign) -> dict[str, str]:
+    """What an email template may show of a campaign, as plain data for the outbox."""
+    return {"slug": campaign.slug, "title": campaign.title, "target": campaign.target}
 
 
 def find_signature_by_token(session: DbSession, token: str, now: datetime) -> Signature:
