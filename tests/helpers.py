@@ -60,6 +60,13 @@ def email_bodies(app: Flask, message_index: int = -1) -> tuple[str, str]:
         return render_email(message.template, message.context or {}, message.locale)
 
 
+def render_outbox_text(app: Flask, message: OutboxMessage) -> str:
+    with app.app_context():
+        if message.template is None:
+            return message.body_text or ""
+        return render_email(message.template, message.context or {}, message.locale)[0]
+
+
 def email_text(app: Flask, message_index: int = -1) -> str:
     return email_bodies(app, message_index)[0]
 
