@@ -4,7 +4,7 @@ a test client, a CLI runner, and a real SMTP server on loopback."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -73,6 +73,24 @@ def _empty_tables() -> None:
     with db.engine.begin() as connection:
         for table in reversed(db.metadata.sorted_tables):
             connection.execute(table.delete())
+
+
+@pytest.fixture
+def make_app(app: Flask) -> Iterator[Callable[..., Flask]]:
+    """Another app on the same database with some settings changed (settings such as rate
+    limits are read at start-up); its connections are closed after the test."""
+    made: list[Flask] = []
+
+    def build(**overrides: object) -> Flask:
+        other = create_app({**app.config, **overrides})
+        made.append(other)
+        return other
+
+    yield build
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from campaign import create_app
 from tests.factories import sign
 from tests.helpers import confirmation_path
 
@@ -77,8 +77,10 @@ def test_the_session_cookie_is_httponly_samesite_lax_and_secure_over_https(
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
-def test_over_plain_http_cookies_are_not_secure_and_no_hsts(app: Flask, campaign: str) -> None:
-    plain = create_app({**app.config, "PUBLIC_URL": "http://127.0.0.1:5000"}).test_client()
+def test_over_plain_http_cookies_are_not_secure_and_no_hsts(
+    make_app: Callable[..., Flask], campaign: str
+) -> None:
+    plain = make_app(PUBLIC_URL="http://127.0.0.1:5000").test_client()
     response = plain.get(f"/campaigns/{campaign}")
     assert "Secure" not in response.headers["Set-Cookie"]
     assert "Strict-Transport-Security" not in response.headers

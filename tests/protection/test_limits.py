@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from campaign import create_app
 from campaign.mail.models import OutboxMessage
 from campaign.signing.models import Signature
 from tests.helpers import confirmation_path, confirmed_count, count_rows, signatures
@@ -28,10 +27,9 @@ LIMITS = {
 
 
 @pytest.fixture
-def limited_app(app: Flask) -> Flask:
+def limited_app(make_app: Callable[..., Flask]) -> Flask:
     """The test app rebuilt with small limits switched on (limits are read at start-up)."""
-    limited = create_app({**app.config, **LIMITS})
-    return limited
+    return make_app(**LIMITS)
 
 
 @pytest.fixture
@@ -144,9 +142,9 @@ def test_a_forged_forwarded_for_header_gains_nothing_without_trusted_proxies(
 
 
 def test_behind_one_trusted_proxy_each_forwarded_client_has_its_own_limit(
-    app: Flask, campaign: str
+    make_app: Callable[..., Flask], campaign: str
 ) -> None:
-    proxied = create_app({**app.config, **LIMITS, "TRUSTED_PROXIES": 1})
+    proxied = make_app(**LIMITS, TRUSTED_PROXIES=1)
     client = proxied.test_client()
     statuses = [
         signer(
@@ -204,15 +202,16 @@ def redis_url() -> Iterator[str]:
     redis.Redis.from_url(url).flushdb()
 
 
-def test_limits_in_redis_hold_across_processes(app: Flask, campaign: str, redis_url: str) -> None:
+def test_limits_in_redis_hold_across_processes(
+    make_app: Callable[..., Flask], campaign: str, redis_url: str
+) -> None:
     prefix = uuid.uuid4().hex
     settings = {
-        **app.config,
         **LIMITS,
         "RATELIMIT_STORAGE_URI": redis_url,
         "RATELIMIT_KEY_PREFIX": prefix,
     }
-    first, second = create_app(settings), create_app(settings)
+    first, second = make_app(**settings), make_app(**settings)
     statuses = [
         signer(
             (first if n % 2 else second).test_client(), campaign, n, domain="gmail.com"
@@ -223,9 +222,9 @@ def test_limits_in_redis_hold_across_processes(app: Flask, campaign: str, redis_
 
 
 def test_when_redis_is_unreachable_the_site_stays_up_and_says_so_in_the_log(
-    app: Flask, campaign: str, caplog: pytest.LogCaptureFixture
+    make_app: Callable[..., Flask], campaign: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    broken = create_app({**app.config, **LIMITS, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"})
+    broken = make_app(**LIMITS, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
     client = broken.test_client()
     caplog.set_level(logging.WARNING)
 
