@@ -89,8 +89,42 @@ class Config:
     # Seconds the public page and JSON keep counts in process memory.
     TALLY_CACHE_SECONDS = float(_env("TALLY_CACHE_SECONDS", "2") or 2)
 
+    # Rate limits and abuse (docs/security.md). Limits are `limits` strings: "N/period;…".
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STRATEGY = "moving-window"
+    # If Redis goes away, limits carry on in each process's memory (with a logged warning).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_HEADERS_ENABLED = False  # a bot learns nothing about how close it is
+    # Above these, a request is refused with 429 ("clearly a script").
+    RATELIMIT_SIGN_PER_ADDRESS = _env("RATELIMIT_SIGN_PER_ADDRESS", "30/minute;300/hour")
+    RATELIMIT_SIGN_PER_DOMAIN = _env("RATELIMIT_SIGN_PER_DOMAIN", "120/minute;3000/hour")
+    RATELIMIT_CONFIRM_PER_ADDRESS = _env("RATELIMIT_CONFIRM_PER_ADDRESS", "60/minute;600/hour")
+    RATELIMIT_LOGIN_PER_ADDRESS = _env("RATELIMIT_LOGIN_PER_ADDRESS", "20/minute;200/hour")
+    # Above these (and below the above), a signature is accepted but held back as suspect.
+    RATELIMIT_SIGN_SUSPECT_PER_ADDRESS = _env(
+        "RATELIMIT_SIGN_SUSPECT_PER_ADDRESS", "10/minute;60/hour"
+    )
+    RATELIMIT_SIGN_SUSPECT_PER_DOMAIN = _env(
+        "RATELIMIT_SIGN_SUSPECT_PER_DOMAIN", "30/minute;600/hour"
+    )
+    # Providers so large that a crowd of their users is normal: never limited by domain.
+    RATELIMIT_DOMAIN_ALLOWLIST = frozenset(
+        (
+            _env(
+                "RATELIMIT_DOMAIN_ALLOWLIST",
+                "gmail.com,googlemail.com,outlook.com,hotmail.com,hotmail.fr,live.com,live.fr,"
+                "msn.com,yahoo.com,yahoo.fr,ymail.com,icloud.com,me.com,mac.com,aol.com,"
+                "proton.me,protonmail.com,gmx.de,gmx.net,gmx.fr,web.de,orange.fr,wanadoo.fr,"
+                "free.fr,sfr.fr,laposte.net,bbox.fr,yandex.ru,mail.ru,qq.com,163.com,"
+                "naver.com,rediffmail.com,comcast.net,btinternet.com",
+            )
+            or ""
+        ).split(",")
+    )
+    # Reverse proxies in front of the app whose X-Forwarded-For we trust (0: none).
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
 
     LANGUAGES = ["en", "fr"]
     BABEL_DEFAULT_LOCALE = "en"
@@ -98,8 +132,10 @@ class Config:
 
     CONTENT_DIR = str(BASE_DIR / "content" / "campaigns")
 
+    # Every validator has our own (translated) message; WTForms' catalogue is not needed, and
+    # looking it up costs more than the rest of building the form.
+    WTF_I18N_ENABLED = False
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session cookie
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 64 * 1024)

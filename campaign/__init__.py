@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campaign import extensions, i18n
 from campaign.cache import ShortLivedCache
 from campaign.database import configure_sqlite
-from campaign.extensions import csrf, db, migrate
+from campaign.extensions import csrf, db, limiter, migrate
+from campaign.protection.headers import init_security_headers
+from campaign.protection.requests import init_request_checks
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,12 +39,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     _check_secret_key(app)
+    # Secure cookies whenever the public address is https (the proxy terminates TLS).
+    app.config["SESSION_COOKIE_SECURE"] = app.config["PUBLIC_URL"].startswith("https://")
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     # Through the module: `campaign.mail` (the package) would shadow a bare `mail` here.
     extensions.mail.init_app(app)
+    limiter.init_app(app)
     i18n.init_app(app)
     app.extensions["campaign_page_cache"] = ShortLivedCache(app.config["TALLY_CACHE_SECONDS"])
 
@@ -49,6 +55,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
 
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    init_request_checks(app)
+    init_security_headers(app)
     _register_blueprints(app)
     _register_cli(app)
     return app
@@ -85,6 +96,8 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from campaign.campaigns.cli import campaigns_cli
     from campaign.mail.cli import mail_cli
+    from campaign.tallies.cli import tallies_cli
 
     app.cli.add_command(campaigns_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(tallies_cli)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 from flask import Flask, Response, make_response, render_template
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from campaign.extensions import db, limiter
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,13 @@ def _render(code: int, request_id: str | None = None) -> Response:
     return response
 
 
+def _seconds_until_limit_resets() -> int:
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    return max(1, int(current.reset_at - time.time()))
+
+
 def register_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
@@ -57,6 +68,17 @@ def register_error_pages(app: Flask) -> None:
         for name in ("Retry-After", "Allow"):
             if error.get_response().headers.get(name):
                 response.headers[name] = error.get_response().headers[name]
+        if error.code == 429:
+            response.headers["Retry-After"] = str(_seconds_until_limit_resets())
+        return response
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError) -> Response:
+        # The database is down or restarting: say so, and when to try again; never a 500.
+        log.error("Database unavailable: %s", type(error.orig).__name__)
+        db.session.rollback()
+        response = _render(503)
+        response.headers["Retry-After"] = "30"
         return response
 
     @app.errorhandler(InternalServerError)

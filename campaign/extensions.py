@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import Babel
+from flask_limiter import Limiter
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 
 from campaign.database import Base
@@ -15,3 +17,13 @@ migrate = Migrate()
 csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()
+talisman = Talisman()
+
+
+def _client_address() -> str:
+    from campaign.protection.limits import client_address
+
+    return client_address()
+
+
+limiter = Limiter(key_func=_client_address)

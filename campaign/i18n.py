@@ -59,11 +59,21 @@ def language_name(locale: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+# Stands for `kept_query()` in a page rendered once and served to many visitors (the
+# campaign page): each visitor's own query goes in its place.
+QUERY_MARK = "@@kept-query@@"
+
+
+def kept_query() -> str:
+    """This request's query without `lang`, ready to go before it: `source=x&` or ``."""
+    query = urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "lang"])
+    return f"{query}&" if query else ""
+
+
 def switch_language_url(locale: str) -> str:
     """This page in `locale`: the same path and query (`?source=` and the rest), new `lang`."""
-    query = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
-    query.append(("lang", locale))
-    return quote(request.script_root + request.path) + "?" + urlencode(query)
+    query = QUERY_MARK if g.get("query_mark") else kept_query()
+    return f"{quote(request.script_root + request.path)}?{query}lang={quote(locale)}"
 
 
 def language_switcher() -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ a test client, a CLI runner, and a real SMTP server on loopback."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -52,6 +52,9 @@ def _test_config(database_url: str, instance: Path) -> dict[str, object]:
         "MAIL_DEFAULT_SENDER": "Petition <petition@example.org>",
         "TALLY_CACHE_SECONDS": 0,
         "MAIL_POLL_SECONDS": 0.05,
+        # Off for tests of other features, which sign many times from one address;
+        # tests/protection turns them on.
+        "RATELIMIT_ENABLED": False,
     }
 
 
@@ -70,6 +73,24 @@ def _empty_tables() -> None:
     with db.engine.begin() as connection:
         for table in reversed(db.metadata.sorted_tables):
             connection.execute(table.delete())
+
+
+@pytest.fixture
+def make_app(app: Flask) -> Iterator[Callable[..., Flask]]:
+    """Another app on the same database with some settings changed (settings such as rate
+    limits are read at start-up); its connections are closed after the test."""
+    made: list[Flask] = []
+
+    def build(**overrides: object) -> Flask:
+        other = create_app({**app.config, **overrides})
+        made.append(other)
+        return other
+
+    yield build
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture

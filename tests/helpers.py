@@ -13,6 +13,7 @@ from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.mail.delivery import DeliveryReport, send_due_messages
 from campaign.mail.models import OutboxMessage
+from campaign.mail.outbox import render_email
 from campaign.signing.models import Signature
 from campaign.tallies.services import read_tally
 
@@ -49,9 +50,30 @@ def link_in(body: str, prefix: str = "https://petition.example.org/confirm/") ->
     return match.group(0)
 
 
+def email_bodies(app: Flask, message_index: int = -1) -> tuple[str, str]:
+    """The text and HTML bodies of an email in the outbox (newest by default), rendered as
+    the worker renders them when it sends."""
+    message = outbox(app)[message_index]
+    with app.app_context():
+        if message.template is None:
+            return message.body_text or "", message.body_html or ""
+        return render_email(message.template, message.context or {}, message.locale)
+
+
+def render_outbox_text(app: Flask, message: OutboxMessage) -> str:
+    with app.app_context():
+        if message.template is None:
+            return message.body_text or ""
+        return render_email(message.template, message.context or {}, message.locale)[0]
+
+
+def email_text(app: Flask, message_index: int = -1) -> str:
+    return email_bodies(app, message_index)[0]
+
+
 def confirmation_path(app: Flask, message_index: int = -1) -> str:
     """The path of the confirmation link in an email in the outbox (newest by default)."""
-    body = outbox(app)[message_index].body_text
+    body = email_text(app, message_index)
     return link_in(body).removeprefix("https://petition.example.org")
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from campaign.campaigns.models import Campaign, CampaignTranslation
 from campaign.database import DbSession
-from campaign.signing.models import Signature, SignatureStatus
+from campaign.signing.models import Signature, counts_in_public
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def recent_signers(session: DbSession, campaign_id: int, limit: int = 5) -> list
     rows = session.execute(
         select(Signature.country, Signature.confirmed_at)
         .where(Signature.campaign_id == campaign_id)
-        .where(Signature.status == SignatureStatus.CONFIRMED)
+        .where(counts_in_public())
         .order_by(Signature.confirmed_at.desc())
         .limit(limit)
     ).all()

@@ -12,6 +12,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     jsonify,
     make_response,
     redirect,
@@ -20,7 +21,8 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.cache import ShortLivedCache
@@ -36,9 +38,17 @@ from campaign.campaigns.services import (
 )
 from campaign.countries import country_name, country_options
 from campaign.database import utcnow
-from campaign.extensions import csrf, db
-from campaign.i18n import requested_locale
+from campaign.extensions import csrf, db, limiter
+from campaign.i18n import QUERY_MARK, kept_query, requested_locale
 from campaign.links import public_url_for
+from campaign.protection.limits import (
+    client_address,
+    domain_is_exempt,
+    email_domain,
+    sign_limit_per_address,
+    sign_limit_per_domain,
+    signing_looks_suspect,
+)
 from campaign.signing.forms import SignatureForm
 from campaign.signing.services import (
     CampaignClosed,
@@ -88,8 +98,22 @@ def _rendered_body(body: str) -> Markup:
     return render_body(body)
 
 
-def _campaign_or_404(slug: str) -> Campaign:
+def _load_detached(slug: str) -> Campaign | None:
     campaign = find_campaign(db.session, slug)
+    if campaign is not None:
+        db.session.expunge(campaign)
+    return campaign
+
+
+def _campaign_or_404(slug: str) -> Campaign:
+    """The campaign for a public page, shared by this process's requests for a second or two.
+
+    A detached, read-only copy: public pages never change a campaign. Organiser changes
+    reach every process within TALLY_CACHE_SECONDS.
+    """
+    if len(slug) > 64:
+        abort(404)
+    campaign: Campaign | None = _cache().get(("campaign", slug), lambda: _load_detached(slug))
     if campaign is None:
         abort(404)
     return campaign
@@ -104,35 +128,68 @@ def signing_policy() -> SigningPolicy:
     )
 
 
-def render_campaign_page(
-    campaign: Campaign, form: SignatureForm, status: int = 200, closed: bool = False
-) -> Response:
+# Stand-ins for the two per-visitor values of a fresh page, filled in per request.
+_CSRF_MARK = "@@csrf-token@@"
+_SOURCE_MARK = "@@share-source@@"
+
+
+def _render_page(
+    campaign: Campaign, form: SignatureForm, csrf_value: str, closed: bool = False
+) -> str:
     locale = str(get_locale())
-    tally = current_tally(campaign)
     text = localized_text(campaign)
-    response = make_response(
-        render_template(
-            "campaigns/page.html",
-            campaign=campaign,
-            text=text,
-            body=_rendered_body(text.body),
-            form=form,
-            country_options=country_options(locale, form.country.data),
-            tally=tally,
-            recent=_recent(campaign),
-            country_name=lambda code: country_name(code, locale),
-            closed=closed or not campaign.is_open(utcnow()),
-            now=utcnow(),
-            share_url=public_url_for("campaigns.show", slug=campaign.slug),
-            canonical_url=public_url_for(
-                "campaigns.show", slug=campaign.slug, lang=requested_locale()
-            ),
-        ),
-        status,
+    html: str = render_template(
+        "campaigns/page.html",
+        campaign=campaign,
+        text=text,
+        body=_rendered_body(text.body),
+        form=form,
+        csrf_value=csrf_value,
+        country_options=country_options(locale, form.country.data),
+        tally=current_tally(campaign),
+        recent=_recent(campaign),
+        country_name=lambda code: country_name(code, locale),
+        closed=closed or not campaign.is_open(utcnow()),
+        now=utcnow(),
+        share_url=public_url_for("campaigns.show", slug=campaign.slug),
+        canonical_url=public_url_for("campaigns.show", slug=campaign.slug, lang=requested_locale()),
     )
+    return html
+
+
+def _no_store(response: Response) -> Response:
     # The form carries a per-visitor CSRF token: no shared cache may keep this page.
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def render_fresh_campaign_page(campaign: Campaign, source: str) -> Response:
+    """The page as a new visitor gets it: rendered once per language every second or two,
+    then only the visitor's CSRF token, share source and query (kept by the language
+    switcher's links) are put in."""
+    key = ("page", campaign.slug, str(get_locale()), requested_locale())
+
+    def render() -> str:
+        form = SignatureForm(meta={"csrf": False})
+        form.source.data = _SOURCE_MARK
+        g.query_mark = True  # the switcher's links get QUERY_MARK for this visitor's query
+        return _render_page(campaign, form, _CSRF_MARK)
+
+    template: str = _cache().get(key, render)
+    html = (
+        template.replace(_CSRF_MARK, generate_csrf(), 1)
+        .replace(_SOURCE_MARK, str(escape(source)), 1)
+        .replace(QUERY_MARK, str(escape(kept_query())))
+    )
+    return _no_store(make_response(html))
+
+
+def render_campaign_page(
+    campaign: Campaign, form: SignatureForm, status: int = 200, closed: bool = False
+) -> Response:
+    """The page with a submitted form: what was typed, and the errors beside each field."""
+    html = _render_page(campaign, form, form.csrf_token.current_token or generate_csrf(), closed)
+    return _no_store(make_response(html, status))
 
 
 @bp.get("/")
@@ -148,12 +205,20 @@ def index() -> BaseResponse:
 # supporter typed instead of a bare error page.
 @csrf.exempt
 @bp.route("/campaigns/<slug>", methods=["GET", "POST"])
+@limiter.limit(sign_limit_per_address, methods=["POST"], scope="sign-address")
+@limiter.limit(
+    sign_limit_per_domain,
+    methods=["POST"],
+    scope="sign-domain",
+    key_func=email_domain,
+    exempt_when=domain_is_exempt,
+)
 def show(slug: str) -> BaseResponse:
     campaign = _campaign_or_404(slug)
-    form = SignatureForm()
     if request.method == "GET":
-        form.source.data = request.args.get("source", "")[:64]
-        return render_campaign_page(campaign, form)
+        return render_fresh_campaign_page(campaign, request.args.get("source", "")[:64])
+
+    form = SignatureForm()
 
     if not form.validate_on_submit():
         return render_campaign_page(campaign, form, status=422)
@@ -172,10 +237,18 @@ def show(slug: str) -> BaseResponse:
         opt_in=bool(form.opt_in.data),
         source=form.clean_source(),
         locale=str(get_locale()),
-        ip_hash=keyed_hash(current_app.config["SECRET_KEY"], request.remote_addr or ""),
+        ip_hash=keyed_hash(current_app.config["SECRET_KEY"], client_address()),
+        suspect=signing_looks_suspect(),
     )
     try:
-        sign_petition(db.session, campaign, data, now=utcnow(), policy=signing_policy())
+        sign_petition(
+            db.session,
+            campaign,
+            data,
+            now=utcnow(),
+            policy=signing_policy(),
+            text=localized_text(campaign),
+        )
     except CampaignClosed:
         db.session.rollback()
         return render_campaign_page(campaign, form, status=403, closed=True)

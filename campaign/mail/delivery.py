@@ -14,10 +14,10 @@ import smtplib
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from flask import current_app
 from flask_mail import Connection, Message
@@ -26,6 +26,7 @@ from sqlalchemy import and_, or_, select, update
 from campaign.database import DbSession
 from campaign.extensions import mail
 from campaign.mail.models import OutboxMessage, OutboxStatus
+from campaign.mail.outbox import render_email
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,19 @@ class ClaimedMessage:
     attempts: int
     recipient: str
     subject: str
-    body_text: str
-    body_html: str
     message_id: str
+    template: str | None
+    context: dict[str, Any] | None
+    locale: str
+    body_text: str | None
+    body_html: str | None
+
+    def rendered(self) -> ClaimedMessage:
+        """The message with its bodies, rendered now if they were not stored."""
+        if self.body_text is not None or self.template is None:
+            return self
+        text, html = render_email(self.template, self.context or {}, self.locale)
+        return replace(self, body_text=text, body_html=html)
 
 
 @dataclass
@@ -160,7 +171,7 @@ class FileTransport:
         path = self.directory / f"{message.id:08d}.eml"
         path.write_bytes(_build_message(message).as_bytes())
         # Development only: there is no real mailbox, so show where to click.
-        links = re.findall(re.escape(self.public_url) + r"/\S+", message.body_text)
+        links = re.findall(re.escape(self.public_url) + r"/\S+", message.body_text or "")
         log.info("Email %s written to %s; its links: %s", message.id, path, " ".join(links))
 
     def close(self) -> None:
@@ -213,9 +224,12 @@ def claim_due_messages(
             OutboxMessage.attempts,
             OutboxMessage.recipient,
             OutboxMessage.subject,
+            OutboxMessage.message_id,
+            OutboxMessage.template,
+            OutboxMessage.context,
+            OutboxMessage.locale,
             OutboxMessage.body_text,
             OutboxMessage.body_html,
-            OutboxMessage.message_id,
         ),
         execution_options={"synchronize_session": False},
     ).all()
@@ -272,7 +286,15 @@ def send_due_messages(
     try:
         for message in claimed:
             try:
-                transport.send(message)
+                ready = message.rendered()
+            except Exception as error:  # a bug in a template: retrying will not mend it
+                log.exception("Email %s could not be rendered", message.id)
+                detail = redact(f"rendering failed: {type(error).__name__}")
+                _settle(session, message, {"status": OutboxStatus.FAILED, "last_error": detail})
+                report.failed += 1
+                continue
+            try:
+                transport.send(ready)
             except PermanentFailure as error:
                 log.warning("Email %s failed for good: %s", message.id, redact(str(error)))
                 _settle(

@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from email.utils import make_msgid
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import Table, insert
 
 from campaign.database import DbSession
-from campaign.mail.models import OutboxMessage
+from campaign.mail.models import OutboxMessage, OutboxStatus
 
 _NO_BREAK_SPACES = ("\u00a0", "\u202f")  # French typography: "signature : titre"
 
@@ -31,23 +33,39 @@ def enqueue_email(
     template: str,
     context: dict[str, Any],
     now: datetime,
+    locale: str,
     signature_id: int | None = None,
-) -> OutboxMessage:
-    """Render `email/<template>.txt` and `.html` and add the message to the outbox.
+) -> None:
+    """Add a message to the outbox, to be rendered from `email/<template>.txt` and `.html`
+    with `context` (plain JSON data) in `locale` when a worker sends it.
 
     The caller's transaction decides whether it is ever sent: the message and the change
     that causes it are committed, or rolled back, together.
     """
     domain = urlsplit(current_app.config["PUBLIC_URL"]).hostname or "localhost"
-    message = OutboxMessage(
-        recipient=recipient,
-        subject=_single_line(subject)[:300],
-        body_text=render_template(f"email/{template}.txt", **context),
-        body_html=render_template(f"email/{template}.html", **context),
-        message_id=make_msgid(domain=domain),
-        signature_id=signature_id,
-        next_attempt_at=now,
-        created_at=now,
+    # A Core insert on the table: the ORM costs more than the row on the signing path.
+    session.execute(
+        insert(cast(Table, OutboxMessage.__table__)),
+        {
+            "recipient": recipient,
+            "subject": _single_line(subject)[:300],
+            "template": template,
+            "context": context,
+            "locale": locale,
+            "message_id": make_msgid(domain=domain),
+            "signature_id": signature_id,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
     )
-    session.add(message)
-    return message
+
+
+def render_email(template: str, context: dict[str, Any], locale: str) -> tuple[str, str]:
+    """The plain-text and HTML bodies of an outbox message, in the signer's language."""
+    with force_locale(locale):
+        return (
+            render_template(f"email/{template}.txt", **context),
+            render_template(f"email/{template}.html", **context),
+        )

@@ -3,7 +3,15 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    and_,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.database import Base, utcnow
@@ -12,15 +20,19 @@ from campaign.database import Base, utcnow
 class SignatureStatus(enum.StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
+    INVALIDATED = "invalidated"  # removed by an organiser cleaning up an attack
 
 
 class Signature(Base):
-    """One person's signature on one campaign. Only confirmed signatures count."""
+    """One person's signature on one campaign.
+
+    It counts in public when it is confirmed and not suspect (see `counts_in_public`).
+    """
 
     __tablename__ = "signatures"
     __table_args__ = (
         UniqueConstraint("campaign_id", "email_normalised"),
-        CheckConstraint("status IN ('pending', 'confirmed')", name="status_known"),
+        CheckConstraint("status IN ('pending', 'confirmed', 'invalidated')", name="status_known"),
         # The public "recent signers" list and the per-day plots read confirmed rows by time.
         Index("ix_signatures_campaign_status_confirmed", "campaign_id", "status", "confirmed_at"),
     )
@@ -36,6 +48,8 @@ class Signature(Base):
     opt_in: Mapped[bool] = mapped_column(default=False)
     source: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default=SignatureStatus.PENDING)
+    # Signed beyond a soft rate limit: accepted, but not counted until an organiser releases it.
+    suspect: Mapped[bool] = mapped_column(default=False)
     locale: Mapped[str] = mapped_column(String(8), default="en")
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
@@ -47,3 +61,8 @@ class Signature(Base):
     consent_version: Mapped[str] = mapped_column(String(32))
     # HMAC-SHA-256 of the client address, keyed with the secret key: never the address.
     ip_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+def counts_in_public() -> ColumnElement[bool]:
+    """The rule for a signature to count anywhere public: confirmed, and not held as suspect."""
+    return and_(Signature.status == SignatureStatus.CONFIRMED, Signature.suspect.is_(False))

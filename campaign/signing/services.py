@@ -9,13 +9,16 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any, cast
 
 from flask_babel import force_locale, gettext
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import ReturningInsert
 
 from campaign.campaigns.models import Campaign
-from campaign.campaigns.services import campaign_text
+from campaign.campaigns.services import CampaignText, campaign_text
 from campaign.database import DbSession
 from campaign.links import public_url_for
 from campaign.mail.outbox import enqueue_email
@@ -69,6 +72,7 @@ class SignatureInput:
     source: str | None
     locale: str
     ip_hash: str | None
+    suspect: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,20 @@ class SigningPolicy:
     token_lifetime: timedelta
     repeat_email_limit: int
     tally_shards: int
+
+
+@lru_cache(maxsize=4)
+def _insert_if_new(dialect: str) -> ReturningInsert[Any]:
+    """`INSERT … ON CONFLICT DO NOTHING RETURNING id`, built once: building it per request
+    costs more than running it."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # On the table, not the entity: the ORM's bulk-insert machinery is not needed here.
+    table = cast(Table, Signature.__table__)
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"])
+        .returning(table.c.id)
+    )
 
 
 def normalise_email(address: str) -> str:
@@ -99,15 +117,22 @@ def sign_petition(
     *,
     now: datetime,
     policy: SigningPolicy,
+    text: CampaignText | None = None,
 ) -> SignOutcome:
     """Record a pending signature and queue its confirmation email.
 
     If the address already signed this campaign, no second row is made, whatever the
     concurrency: the unique constraint decides, and the address gets a new link (pending)
     or a thank-you (confirmed). The caller shows the same page in every case.
+
+    The email speaks the signer's language (`data.locale`), campaign title included:
+    `text` is the campaign in that language when the caller has it at hand (the page
+    does), else it is read here.
     """
     if not campaign.is_open(now):
         raise CampaignClosed(campaign.slug)
+    if text is None or text.locale not in (data.locale, campaign.locale):
+        text = campaign_text(session, campaign, data.locale)
 
     token, token_hash = new_token()
     values: dict[str, object] = {
@@ -128,25 +153,21 @@ def sign_petition(
         "repeat_emails_sent": 0,
         "consent_version": CONSENT_VERSION,
         "ip_hash": data.ip_hash,
+        "suspect": data.suspect,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    new_id = session.execute(
-        insert(Signature)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"])
-        .returning(Signature.id)
-    ).scalar()
+    statement = _insert_if_new(session.get_bind().dialect.name)
+    new_id = cast(int | None, session.execute(statement, values).scalar())
 
     if new_id is not None:
-        _queue_confirmation(session, campaign, new_id, data.email, data.locale, token, now)
+        _queue_confirmation(session, campaign, text, new_id, data.email, data.locale, token, now)
         return SignOutcome.NEW
-    return _signed_again(session, campaign, values, data, token, now, policy)
+    return _signed_again(session, campaign, text, values, data, token, now, policy)
 
 
 def _signed_again(
     session: DbSession,
     campaign: Campaign,
+    text: CampaignText,
     values: dict[str, object],
     data: SignatureInput,
     token: str,
@@ -169,36 +190,37 @@ def _signed_again(
     # Email goes to the address typed this time: it is the same mailbox after normalisation,
     # and the one the person is watching now.
     if existing.status == SignatureStatus.CONFIRMED:
-        title = campaign_text(session, campaign, data.locale).title
         with force_locale(data.locale):
-            enqueue_email(
-                session,
-                recipient=data.email,
-                subject=gettext("You have already signed: %(title)s", title=title),
-                template="already_signed",
-                context={
-                    "campaign": campaign,
-                    "title": title,
-                    "campaign_url": public_url_for(
-                        "campaigns.show", slug=campaign.slug, lang=data.locale
-                    ),
-                },
-                now=now,
-                signature_id=existing.id,
-            )
+            subject = gettext("You have already signed: %(title)s", title=text.title)
+        enqueue_email(
+            session,
+            recipient=data.email,
+            subject=subject,
+            template="already_signed",
+            context={
+                "campaign": email_campaign(campaign, text),
+                "campaign_url": public_url_for(
+                    "campaigns.show", slug=campaign.slug, lang=data.locale
+                ),
+            },
+            now=now,
+            locale=data.locale,
+            signature_id=existing.id,
+        )
         session.flush()
         return SignOutcome.ALREADY_SIGNED_EMAILED
 
     existing.confirmation_token_hash = values["confirmation_token_hash"]  # type: ignore[assignment]
     existing.confirmation_expires_at = values["confirmation_expires_at"]  # type: ignore[assignment]
     session.flush()
-    _queue_confirmation(session, campaign, existing.id, data.email, data.locale, token, now)
+    _queue_confirmation(session, campaign, text, existing.id, data.email, data.locale, token, now)
     return SignOutcome.CONFIRMATION_RESENT
 
 
 def _queue_confirmation(
     session: DbSession,
     campaign: Campaign,
+    text: CampaignText,
     signature_id: int,
     recipient: str,
     locale: str,
@@ -206,23 +228,28 @@ def _queue_confirmation(
     now: datetime,
 ) -> None:
     """Queue the confirmation email, written in the language the supporter signed in."""
-    title = campaign_text(session, campaign, locale).title
     with force_locale(locale):
-        enqueue_email(
-            session,
-            recipient=recipient,
-            subject=gettext("Please confirm your signature: %(title)s", title=title),
-            template="confirm",
-            context={
-                "campaign": campaign,
-                "title": title,
-                # The page behind the link speaks the same language as the email.
-                "confirm_url": public_url_for("signing.confirm", token=token, lang=locale),
-            },
-            now=now,
-            signature_id=signature_id,
-        )
-    session.flush()
+        subject = gettext("Please confirm your signature: %(title)s", title=text.title)
+    enqueue_email(
+        session,
+        recipient=recipient,
+        subject=subject,
+        template="confirm",
+        context={
+            "campaign": email_campaign(campaign, text),
+            # The page behind the link speaks the same language as the email.
+            "confirm_url": public_url_for("signing.confirm", token=token, lang=locale),
+        },
+        now=now,
+        locale=locale,
+        signature_id=signature_id,
+    )
+
+
+def email_campaign(campaign: Campaign, text: CampaignText) -> dict[str, str]:
+    """What an email template may show of a campaign, as plain data for the outbox, with its
+    words in the email's language."""
+    return {"slug": campaign.slug, "title": text.title, "target": text.target}
 
 
 def find_signature_by_token(session: DbSession, token: str, now: datetime) -> Signature:
@@ -232,7 +259,7 @@ def find_signature_by_token(session: DbSession, token: str, now: datetime) -> Si
     signature = session.scalar(
         select(Signature).where(Signature.confirmation_token_hash == hash_token(token))
     )
-    if signature is None:
+    if signature is None or signature.status == SignatureStatus.INVALIDATED:
         raise TokenInvalid()
     if signature.status == SignatureStatus.PENDING and (
         signature.confirmation_expires_at is None or signature.confirmation_expires_at <= now
@@ -265,5 +292,6 @@ def confirm_signature(
     session.refresh(signature)
     if changed is None:
         return ConfirmOutcome.ALREADY_CONFIRMED, signature
-    add_to_tally(session, signature.campaign_id, signature.country, 1, now, tally_shards)
+    if not signature.suspect:  # a suspect one is counted if and when an organiser releases it
+        add_to_tally(session, signature.campaign_id, signature.country, 1, now, tally_shards)
     return ConfirmOutcome.CONFIRMED, signature

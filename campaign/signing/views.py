@@ -7,8 +7,10 @@ from flask import Blueprint, Response, current_app, make_response, render_templa
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.views import localized_text
 from campaign.database import utcnow
-from campaign.extensions import csrf, db
+from campaign.extensions import csrf, db, limiter
 from campaign.links import public_url_for
+from campaign.protection.headers import token_in_url
+from campaign.protection.limits import confirm_limit_per_address
 from campaign.signing.services import (
     ConfirmOutcome,
     TokenExpired,
@@ -22,9 +24,7 @@ bp = Blueprint("signing", __name__)
 
 
 def _private(response: Response) -> Response:
-    # The URL carries the token: never send it on as a referrer, never keep it in a cache.
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
+    # The URL carries the token: `token_in_url` keeps it out of referrers and caches.
     return response
 
 
@@ -40,6 +40,7 @@ def _link_problem(error: TokenInvalid | TokenExpired) -> Response:
 
 
 @bp.get("/confirm/<token>")
+@token_in_url("signing.confirm")
 def confirm(token: str) -> Response:
     """Show the "Confirm my signature" button; change nothing (link scanners open links too)."""
     try:
@@ -65,6 +66,8 @@ def confirm(token: str) -> Response:
 # and a cookie-less in-app mail browser must still be able to confirm.
 @csrf.exempt
 @bp.post("/confirm/<token>")
+@token_in_url("signing.confirm_post")
+@limiter.limit(confirm_limit_per_address, scope="confirm-address")
 def confirm_post(token: str) -> Response:
     try:
         outcome, signature = confirm_signature(

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from campaign.database import DbSession
+from campaign.signing.models import Signature, counts_in_public
 from campaign.tallies.models import TallyShard
 
 
@@ -69,4 +70,62 @@ def read_tally(session: DbSession, campaign_id: int) -> Tally:
         signature_count=sum(count for _, count in by_country),
         by_country=by_country,
         updated_at=max(updated) if updated else None,
+    )
+
+
+@dataclass(frozen=True)
+class TallyDifference:
+    campaign_id: int
+    country: str
+    counted: int  # what the tally said
+    actual: int  # confirmed signatures in the table
+
+
+def find_tally_differences(session: DbSession) -> list[TallyDifference]:
+    """Compare every campaign's tally with its confirmed signatures, country by country.
+
+    Both sides must be read in one snapshot (a confirmation changes both in one
+    transaction): the caller runs this in a REPEATABLE READ transaction on PostgreSQL;
+    SQLite transactions are serializable already.
+    """
+    actual = {
+        (campaign_id, country): int(n)
+        for campaign_id, country, n in session.execute(
+            select(Signature.campaign_id, Signature.country, func.count())
+            .where(counts_in_public())
+            .group_by(Signature.campaign_id, Signature.country)
+        )
+    }
+    counted = {
+        (campaign_id, country): int(n or 0)
+        for campaign_id, country, n in session.execute(
+            select(
+                TallyShard.campaign_id, TallyShard.country, func.sum(TallyShard.signature_count)
+            ).group_by(TallyShard.campaign_id, TallyShard.country)
+        )
+    }
+    differences = [
+        TallyDifference(campaign_id, country, counted.get(key, 0), actual.get(key, 0))
+        for key in sorted(actual.keys() | counted.keys())
+        for campaign_id, country in [key]
+        if counted.get(key, 0) != actual.get(key, 0)
+    ]
+    return differences
+
+
+def correct_tally(
+    session: DbSession, difference: TallyDifference, now: datetime, shards: int
+) -> None:
+    """Bring one country's tally to the count read, by adding the difference.
+
+    Adding (rather than overwriting) keeps confirmations made since the read: they added
+    their own one, which the read did not see.
+    """
+    add_to_tally(
+        session,
+        difference.campaign_id,
+        difference.country,
+        difference.actual - difference.counted,
+        now,
+        shards,
     )

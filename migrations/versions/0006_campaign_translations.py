@@ -1,7 +1,7 @@
 """campaign translations: each campaign's text in more languages than its own
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-29 10:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0001'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

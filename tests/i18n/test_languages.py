@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html import unescape
 
 import pytest
@@ -15,7 +16,7 @@ from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.tallies.services import add_to_tally
 from tests.factories import csrf_token, sign
-from tests.helpers import link_in, outbox, signatures
+from tests.helpers import email_bodies, email_text, link_in, outbox, signatures
 
 SLUG = "surveillance-moratorium"
 NNBSP = "\u202f"  # how CLDR groups thousands in French: 12 345
@@ -131,6 +132,24 @@ def test_the_switcher_names_each_language_in_itself_and_keeps_the_other_paramete
     assert 'lang="fr" hreflang="fr" aria-current="true">Français' in html
 
 
+def test_the_cached_page_gives_each_visitor_a_switcher_with_their_own_query(
+    make_app: Callable[..., Flask], seeded: str
+) -> None:
+    # The campaign page is rendered once per language for a second or two, then shared.
+    client = make_app(TALLY_CACHE_SECONDS=60).test_client()
+    first = page(client, f"/campaigns/{seeded}?source=twitter&lang=fr")
+    second = page(client, f'/campaigns/{seeded}?lang=fr&source=mail&x="><b>')
+    third = page(client, f"/campaigns/{seeded}?lang=fr")
+
+    assert switcher_links(first)["en"] == f"/campaigns/{seeded}?source=twitter&lang=en"
+    assert (
+        switcher_links(second)["en"] == f"/campaigns/{seeded}?source=mail&x=%22%3E%3Cb%3E&lang=en"
+    )
+    assert switcher_links(third)["en"] == f"/campaigns/{seeded}?lang=en"
+    assert "source=twitter" not in second and "source=twitter" not in third
+    assert '"><b>' not in second
+
+
 def test_the_switcher_escapes_what_a_hostile_link_puts_in_the_query(
     client: FlaskClient, seeded: str
 ) -> None:
@@ -144,7 +163,7 @@ def test_every_page_of_the_journey_has_the_switcher_and_the_right_language(
     app: Flask, client: FlaskClient, seeded: str
 ) -> None:
     sign(client, seeded, query="?lang=fr")
-    link = link_in(outbox(app)[0].body_text, "https://petition.example.org/confirm/")
+    link = link_in(email_text(app, 0), "https://petition.example.org/confirm/")
     confirm_path = link.removeprefix("https://petition.example.org") + "?lang=fr"
 
     pages = {
@@ -220,7 +239,7 @@ def test_recent_signatures_are_told_in_the_page_language(
     app: Flask, client: FlaskClient, seeded: str
 ) -> None:
     sign(client, seeded, country="DE")
-    client.post(re.sub(r"^https://petition\.example\.org", "", link_in(outbox(app)[0].body_text)))
+    client.post(re.sub(r"^https://petition\.example\.org", "", link_in(email_text(app, 0))))
 
     french = page(client, f"/campaigns/{seeded}?lang=fr")
 
@@ -235,13 +254,14 @@ def test_the_confirmation_email_is_written_in_the_language_the_supporter_signed_
 
     [signature] = signatures(app)
     [message] = outbox(app)
-    assert signature.locale == "fr"
+    text, html = email_bodies(app)  # as the worker renders it when it sends
+    assert signature.locale == message.locale == "fr"
     assert message.subject.startswith("Veuillez confirmer votre signature\u00a0: Halte aux")
-    assert message.body_text.startswith("Bonjour,")
-    assert "Merci d’avoir signé «\u00a0Halte aux logiciels espions" in message.body_text
-    assert '<html lang="fr" dir="ltr">' in message.body_html
-    assert "Confirmer ma signature" in message.body_html
-    link = re.search(r"https://petition\.example\.org/confirm/\S+", message.body_text)
+    assert text.startswith("Bonjour,")
+    assert "Merci d’avoir signé «\u00a0Halte aux logiciels espions" in text
+    assert '<html lang="fr" dir="ltr">' in html
+    assert "Confirmer ma signature" in html
+    link = re.search(r"https://petition\.example\.org/confirm/\S+", text)
     assert link and link.group(0).endswith("?lang=fr")
 
 
@@ -249,7 +269,7 @@ def test_the_link_in_a_french_email_opens_french_pages(
     app: Flask, client: FlaskClient, seeded: str
 ) -> None:
     sign(client, seeded, query="?lang=fr")
-    link = re.search(r"https://petition\.example\.org(/confirm/\S+)", outbox(app)[0].body_text)
+    link = re.search(r"https://petition\.example\.org(/confirm/\S+)", email_text(app, 0))
     assert link
     # A browser set to English: the email's language wins, the switcher stays available.
     confirm = client.get(link.group(1), headers={"Accept-Language": "en"})
@@ -269,21 +289,21 @@ def test_an_email_in_english_for_whoever_signs_in_english(
     [message] = outbox(app)
     assert signatures(app)[0].locale == "en"
     assert message.subject.startswith("Please confirm your signature: Stop the spyware")
-    assert message.body_text.startswith("Hello,")
+    assert email_text(app).startswith("Hello,")
 
 
 def test_signing_again_in_another_language_answers_in_that_language(
     app: Flask, client: FlaskClient, seeded: str
 ) -> None:
     sign(client, seeded, query="?lang=en")
-    client.post(re.sub(r"^https://petition\.example\.org", "", link_in(outbox(app)[0].body_text)))
+    client.post(re.sub(r"^https://petition\.example\.org", "", link_in(email_text(app, 0))))
 
     sign(client, seeded, query="?lang=fr")
 
     reminder = outbox(app)[-1]
     assert reminder.subject.startswith("Vous avez déjà signé\u00a0: Halte aux")
-    assert "Quelqu’un, sans doute vous" in reminder.body_text
-    assert f"/campaigns/{seeded}?lang=fr" in reminder.body_text
+    assert "Quelqu’un, sans doute vous" in email_text(app)
+    assert f"/campaigns/{seeded}?lang=fr" in email_text(app)
 
 
 def test_a_campaign_not_yet_translated_shows_its_own_text_marked_with_its_language(

@@ -176,3 +176,32 @@ def test_retry_delays_grow_and_are_capped() -> None:
     assert all(0 < d <= 60 for d in delays)
     assert retry_delay(1, 60) <= 2
     assert min(retry_delay(10, 60) for _ in range(20)) >= 30
+
+
+def test_a_message_whose_template_cannot_render_fails_once_and_does_not_block_the_rest(
+    smtp_app: Flask, client: FlaskClient, campaign: str, smtp_server: SmtpServer
+) -> None:
+    from campaign.database import utcnow
+    from campaign.extensions import db
+    from campaign.mail.outbox import enqueue_email
+
+    with smtp_app.app_context():
+        enqueue_email(
+            db.session,
+            recipient="x@example.org",
+            subject="Broken",
+            template="no-such-template",
+            context={},
+            now=utcnow(),
+            locale="en",
+        )
+        db.session.commit()
+    sign(client, campaign, email="fine@example.org")
+
+    report = deliver(smtp_app, smtp(smtp_app))
+
+    assert (report.sent, report.failed) == (1, 1)
+    broken = next(m for m in outbox(smtp_app) if m.recipient == "x@example.org")
+    assert broken.status == "failed"
+    assert "rendering failed" in (broken.last_error or "")
+    assert [r.recipients[0] for r in smtp_server.received] == ["fine@example.org"]

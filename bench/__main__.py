@@ -1,0 +1,413 @@
+"""`make bench`: the app under gunicorn on a fresh database, driven by wrk; prints a table.
+
+python -m bench                 # every figure, medians of 3 runs (a few minutes)
+python -m bench --smoke         # a few seconds, no targets: CI runs this so it cannot rot
+python -m bench --runs 5 --duration 20 --skip-postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WRK_DIR = Path(__file__).resolve().parent / "wrk"
+SLUG = "surveillance-moratorium"
+PG_ADMIN_URL = os.environ.get(
+    "BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@dataclass
+class Figure:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    note: str = ""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        cpu = re.search(r"model name\s*:\s*(.+)", text).group(1)  # type: ignore[union-attr]
+    except (OSError, AttributeError):
+        pass
+    pg = "n/a"
+    if shutil.which("psql"):
+        result = subprocess.run(
+            ["psql", PG_ADMIN_URL, "-Atc", "SHOW server_version"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        pg = result.stdout.strip() or "unreachable"
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.machine()}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, PostgreSQL {pg}"
+    )
+
+
+def app_env(database_url: str, instance: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        SECRET_KEY="bench-secret-key",
+        DATABASE_URL=database_url,
+        PUBLIC_URL="http://127.0.0.1",
+        RATELIMIT_ENABLED="false",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    env.pop("MAIL_SERVER", None)
+    return env
+
+
+def flask(env: dict[str, str], *args: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stderr}")
+
+
+@contextmanager
+def fresh_database(kind: str, workdir: Path) -> Iterator[str]:
+    """A new, migrated and seeded database; dropped afterwards."""
+    if kind == "sqlite":
+        url = f"sqlite:///{workdir / 'bench.db'}"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{workdir / 'bench.db'}{suffix}").unlink(missing_ok=True)
+        env = app_env(url, workdir)
+        flask(env, "db", "upgrade")
+        flask(env, "campaigns", "seed")
+        yield url
+        return
+    name = f"campaign_bench_{os.getpid()}_{int(time.time())}"
+    subprocess.run(["psql", PG_ADMIN_URL, "-qc", f'CREATE DATABASE "{name}"'], check=True)
+    url = (
+        PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+        + "/"
+        + name
+    )
+    try:
+        env = app_env(url, workdir)
+        flask(env, "db", "upgrade")
+        flask(env, "campaigns", "seed")
+        yield url
+    finally:
+        subprocess.run(
+            ["psql", PG_ADMIN_URL, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
+            check=False,
+        )
+
+
+@contextmanager
+def gunicorn(target: str, env: dict[str, str], workers: int) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            target,
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError(f"gunicorn {target} did not start")
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def wrk(
+    base: str,
+    path: str,
+    script: str,
+    duration: float,
+    connections: int,
+    args: list[str] | None = None,
+    threads: int = 2,
+) -> dict[str, int]:
+    env = dict(os.environ, BENCH_WRK_DIR=str(WRK_DIR))
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--latency",
+        "-s",
+        str(WRK_DIR / script),
+        base + path,
+    ]
+    if args:
+        command += ["--", *args]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    line = [row for row in result.stdout.splitlines() if row.startswith("{")][-1]
+    data: dict[str, int] = json.loads(line)
+    return data
+
+
+def to_figure(name: str, runs: list[dict[str, int]], note: str = "") -> Figure:
+    rps = [r["requests"] / (r["duration_us"] / 1e6) for r in runs]
+    return Figure(
+        name=name,
+        rps=statistics.median(rps),
+        p50_ms=statistics.median(r["p50_us"] for r in runs) / 1000,
+        p99_ms=statistics.median(r["p99_us"] for r in runs) / 1000,
+        errors=sum(
+            r["connect_errors"]
+            + r["read_errors"]
+            + r["write_errors"]
+            + r["timeouts"]
+            + r["bad_status"]
+            for r in runs
+        ),
+        note=note,
+    )
+
+
+def csrf_session(base: str) -> tuple[str, str]:
+    """A session cookie and the CSRF token that goes with it, as a browser would get them."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/campaigns/{SLUG}").read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    return token, cookie
+
+
+def make_confirmation_tokens(database_url: str, count: int, path: Path) -> None:
+    """Pending signatures with known tokens, inserted directly, and the tokens in a file."""
+    script = ROOT / "bench" / "pending.py"
+    subprocess.run(
+        [sys.executable, str(script), database_url, str(count), str(path)],
+        cwd=ROOT,
+        env=app_env(database_url, path.parent),
+        check=True,
+    )
+
+
+def count_rows(database_url: str) -> tuple[int, int, int]:
+    script = ROOT / "bench" / "pending.py"
+    result = subprocess.run(
+        [sys.executable, str(script), database_url, "count"],
+        cwd=ROOT,
+        env=app_env(database_url, Path(tempfile.gettempdir())),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    signatures, outbox, counted = (int(x) for x in result.stdout.split())
+    return signatures, outbox, counted
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--smoke", action="store_true", help="a few seconds, for CI")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers on SQLite")
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-export", action="store_true")
+    args = parser.parse_args()
+    if args.smoke:
+        args.runs, args.duration, args.connections = 1, 1.0, 4
+    if not shutil.which("wrk"):
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+        return 2
+
+    print(f"Machine: {machine()}")
+    print(
+        f"gunicorn -w {args.workers} (sync workers); wrk -t2 -c{args.connections} "
+        f"-d{args.duration:g}s on the same machine; median of {args.runs} run(s)\n",
+        flush=True,
+    )
+
+    figures: list[Figure] = []
+    checks: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="campaign-bench-") as tmp:
+        workdir = Path(tmp)
+        env = app_env("sqlite:///unused", workdir)
+        with gunicorn("bench.hello:app", env, args.workers) as base:
+            runs = [
+                wrk(base, "/", "get.lua", args.duration, args.connections) for _ in range(args.runs)
+            ]
+        hello = to_figure("bare Flask hello view", runs)
+        figures.append(hello)
+
+        with fresh_database("sqlite", workdir) as url:
+            env = app_env(url, workdir)
+            with gunicorn("wsgi:app", env, args.workers) as base:
+                figures.append(
+                    to_figure(
+                        "campaign page, new visitor (SQLite)",
+                        [
+                            wrk(
+                                base,
+                                f"/campaigns/{SLUG}",
+                                "get.lua",
+                                args.duration,
+                                args.connections,
+                            )
+                            for _ in range(args.runs)
+                        ],
+                    )
+                )
+                figures.append(
+                    to_figure(
+                        "tally JSON (SQLite)",
+                        [
+                            wrk(
+                                base,
+                                f"/campaigns/{SLUG}.json",
+                                "get.lua",
+                                args.duration,
+                                args.connections,
+                            )
+                            for _ in range(args.runs)
+                        ],
+                    )
+                )
+                token, cookie = csrf_session(base)
+                sign_runs = [
+                    wrk(
+                        base,
+                        f"/campaigns/{SLUG}",
+                        "sign.lua",
+                        args.duration,
+                        args.connections,
+                        [token, cookie, f"s{n}", f"/campaigns/{SLUG}"],
+                    )
+                    for n in range(args.runs)
+                ]
+                figures.append(to_figure("signing, full path (SQLite)", sign_runs))
+                accepted = sum(r["requests"] - r["bad_status"] for r in sign_runs)
+                stored, queued, _ = count_rows(url)
+                checks.append(
+                    f"SQLite signing: {accepted} accepted by wrk's count, {stored} "
+                    f"signatures and {queued} outbox rows stored "
+                    f"(more rows than wrk counted = requests still in flight at the end)"
+                )
+
+                tokens = workdir / "tokens.txt"
+                per_run = int(max(2000, 2500 * args.duration))
+                make_confirmation_tokens(url, per_run * args.runs, tokens)
+                confirm_runs = []
+                all_tokens = tokens.read_text().splitlines()
+                for n in range(args.runs):
+                    chunk = workdir / f"tokens-{n}.txt"
+                    chunk.write_text("\n".join(all_tokens[n * per_run : (n + 1) * per_run]) + "\n")
+                    confirm_runs.append(
+                        wrk(
+                            base,
+                            "/",
+                            "confirm.lua",
+                            args.duration,
+                            args.connections,
+                            [str(chunk), "2"],
+                        )
+                    )
+                figures.append(to_figure("confirmations (SQLite)", confirm_runs))
+                _, _, counted = count_rows(url)
+                confirmed = sum(r["requests"] - r["bad_status"] for r in confirm_runs)
+                checks.append(
+                    f"SQLite confirmations: {confirmed} confirmed by wrk's count, "
+                    f"{counted} counted in the tallies"
+                )
+
+        if not args.skip_postgres:
+            for workers in (2, 4):
+                with fresh_database("postgresql", workdir) as url:
+                    env = app_env(url, workdir)
+                    with gunicorn("wsgi:app", env, workers) as base:
+                        token, cookie = csrf_session(base)
+                        runs = [
+                            wrk(
+                                base,
+                                f"/campaigns/{SLUG}",
+                                "sign.lua",
+                                args.duration,
+                                args.connections,
+                                [token, cookie, f"p{workers}-{n}", f"/campaigns/{SLUG}"],
+                            )
+                            for n in range(args.runs)
+                        ]
+                    figures.append(
+                        to_figure(f"signing, full path (PostgreSQL, {workers} workers)", runs)
+                    )
+
+    print(f"{'what':<48} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'× hello':>8}")
+    for f in figures:
+        print(
+            f"{f.name:<48} {f.rps:>9.0f} {f.p50_ms:>8.1f} {f.p99_ms:>8.1f} {f.errors:>7} "
+            f"{f.rps / hello.rps:>7.0%}"
+        )
+    print()
+    for line in checks:
+        print(line)
+    if not args.skip_export:
+        export = ROOT / "bench" / "export.py"
+        if export.exists():
+            print()
+            rows = "1000" if args.smoke else "1000000"
+            subprocess.run(
+                [sys.executable, "-m", "bench.export", "--rows", rows], cwd=ROOT, check=True
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

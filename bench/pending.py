@@ -1,0 +1,70 @@
+"""Bench helper: insert pending signatures with known confirmation tokens, or count rows.
+
+python bench/pending.py DATABASE_URL COUNT TOKENS_FILE
+python bench/pending.py DATABASE_URL count
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+from sqlalchemy import create_engine, func, insert, select
+
+from campaign.campaigns.models import Campaign
+from campaign.database import utcnow
+from campaign.mail.models import OutboxMessage
+from campaign.signing.models import Signature
+from campaign.signing.services import CONSENT_VERSION
+from campaign.signing.tokens import new_token
+from campaign.tallies.models import TallyShard
+
+
+def main() -> None:
+    url = sys.argv[1]
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        if sys.argv[2] == "count":
+            signatures = connection.scalar(select(func.count()).select_from(Signature))
+            outbox = connection.scalar(select(func.count()).select_from(OutboxMessage))
+            counted = connection.scalar(
+                select(func.coalesce(func.sum(TallyShard.signature_count), 0))
+            )
+            print(signatures, outbox, counted)
+            return
+        count = int(sys.argv[2])
+        campaign_id = connection.scalar(select(Campaign.id).limit(1))
+        now = utcnow()
+        tokens = []
+        rows = []
+        for n in range(count):
+            token, token_hash = new_token()
+            tokens.append(token)
+            rows.append(
+                {
+                    "campaign_id": campaign_id,
+                    "first_name": "Pending",
+                    "last_name": "Bench",
+                    "email": f"pending-{n}@example.org",
+                    "email_normalised": f"pending-{n}@example.org",
+                    "country": "FR",
+                    "postcode": None,
+                    "opt_in": False,
+                    "source": None,
+                    "status": "pending",
+                    "locale": "en",
+                    "signed_at": now,
+                    "confirmation_token_hash": token_hash,
+                    "confirmation_expires_at": now + timedelta(days=30),
+                    "repeat_emails_sent": 0,
+                    "consent_version": CONSENT_VERSION,
+                    "ip_hash": None,
+                }
+            )
+        connection.execute(insert(Signature), rows)
+    with open(sys.argv[3], "w") as handle:
+        handle.write("\n".join(tokens) + "\n")
+
+
+if __name__ == "__main__":
+    main()

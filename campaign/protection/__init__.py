@@ -1,0 +1,1 @@
+"""Protection against abuse: rate limits, suspect signatures, hostile requests, headers."""
