@@ -17,6 +17,15 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class MessageCategory(enum.StrEnum):
+    # Caused by the supporter's own action (confirmation, "already signed", deletion receipt):
+    # sent whatever their opt-in.
+    TRANSACTIONAL = "transactional"
+    # News about the campaign: only to supporters who opted in and never unsubscribed
+    # (see campaign.privacy.supporter_mail.email_update).
+    UPDATE = "update"
+
+
 class OutboxMessage(Base):
     """An email waiting to be delivered, or the record of one that was.
 
@@ -27,6 +36,7 @@ class OutboxMessage(Base):
     __tablename__ = "outbox_messages"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status_known"),
+        CheckConstraint("category IN ('transactional', 'update')", name="category_known"),
         # Workers look for due messages: pending ones by next attempt, sending ones by lease.
         Index("ix_outbox_messages_status_next_attempt", "status", "next_attempt_at"),
     )
@@ -45,6 +55,11 @@ class OutboxMessage(Base):
     locale: Mapped[str] = mapped_column(String(8), default="en")
     body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    # Headers beyond From/To/Subject/Message-ID, e.g. List-Unsubscribe (RFC 8058).
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    category: Mapped[str] = mapped_column(
+        String(16), default=MessageCategory.TRANSACTIONAL, server_default="transactional"
+    )
     message_id: Mapped[str] = mapped_column(String(200))  # the same on every attempt
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -39,13 +39,19 @@ class Signature(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    # Name and email are emptied ("") when the signature is anonymised (see docs/privacy.md).
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(254))  # as typed: where email goes
-    email_normalised: Mapped[str] = mapped_column(String(254))  # what "already signed" means
+    # What "already signed" means; NULL once anonymised (NULLs never collide in the
+    # unique constraint).
+    email_normalised: Mapped[str | None] = mapped_column(String(254))
     country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2
     postcode: Mapped[str | None] = mapped_column(String(16))
+    # True while the supporter wants news: given (or not) when signing, under the wording of
+    # `consent_version`; turned false for good when they unsubscribe.
     opt_in: Mapped[bool] = mapped_column(default=False)
+    opt_in_withdrawn_at: Mapped[datetime | None]
     source: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default=SignatureStatus.PENDING)
     # Signed beyond a soft rate limit: accepted, but not counted until an organiser releases it.
@@ -58,11 +64,40 @@ class Signature(Base):
     confirmation_expires_at: Mapped[datetime | None]
     # Emails sent because this address signed again (re-sent links, "already signed").
     repeat_emails_sent: Mapped[int] = mapped_column(default=0)
+    # The wording (and privacy notice) version shown when signing: see privacy/consent.py.
     consent_version: Mapped[str] = mapped_column(String(32))
     # HMAC-SHA-256 of the client address, keyed with the secret key: never the address.
     ip_hash: Mapped[str | None] = mapped_column(String(64))
+    # The random handle in the unsubscribe and delete links (privacy/tokens.py); NULL once
+    # anonymised, which ends those links.
+    manage_key: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # When the retention purge removed the personal fields (see privacy/retention.py).
+    anonymised_at: Mapped[datetime | None]
+
+    @property
+    def receives_updates(self) -> bool:
+        """Whether news may be sent to this supporter now (see `receives_updates_clause`)."""
+        return (
+            self.status == SignatureStatus.CONFIRMED
+            and not self.suspect
+            and self.opt_in
+            and self.opt_in_withdrawn_at is None
+            and self.anonymised_at is None
+        )
 
 
 def counts_in_public() -> ColumnElement[bool]:
     """The rule for a signature to count anywhere public: confirmed, and not held as suspect."""
     return and_(Signature.status == SignatureStatus.CONFIRMED, Signature.suspect.is_(False))
+
+
+def receives_updates_clause() -> ColumnElement[bool]:
+    """The supporters news may be sent to: counted (confirmed, not suspect), opted in, never
+    unsubscribed, not anonymised. Every list of recipients of news and every opted-in export
+    uses this."""
+    return and_(
+        counts_in_public(),
+        Signature.opt_in.is_(True),
+        Signature.opt_in_withdrawn_at.is_(None),
+        Signature.anonymised_at.is_(None),
+    )

@@ -1,0 +1,66 @@
+"""Upgrading a database that already holds signatures gives each one its manage links."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from campaign import create_app
+from campaign.extensions import db
+from tests.conftest import TEST_DATABASE_URL, create_postgres_database, drop_postgres_database
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    if TEST_DATABASE_URL:
+        name = TEST_DATABASE_URL.rsplit("/", 1)[1] + f"_privacy_migration_{os.getpid()}"
+        yield create_postgres_database(name)
+        drop_postgres_database(name)
+    else:
+        yield f"sqlite:///{tmp_path / 'privacy-migration.db'}"
+
+
+def test_signatures_made_before_the_upgrade_get_a_manage_key_each(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": empty_database_url,
+            "INSTANCE_PATH": str(tmp_path),
+        }
+    )
+    with app.app_context():
+        upgrade(revision="0001")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO campaigns (id, slug, locale, title, summary, body, target, goal,"
+                    " featured, show_recent_signers, created_at, updated_at) VALUES (1, 'c', 'en',"
+                    " 'C', 's', 'b', 't', 10, true, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            for n in range(3):
+                connection.execute(
+                    text(
+                        "INSERT INTO signatures (campaign_id, first_name, last_name, email,"
+                        " email_normalised, country, opt_in, status, locale, signed_at,"
+                        " repeat_emails_sent, consent_version) VALUES (1, 'A', 'B', :email,"
+                        " :email, 'FR', false, 'pending', 'en', CURRENT_TIMESTAMP, 0,"
+                        " '2026-11-28')"
+                    ),
+                    {"email": f"p{n}@example.org"},
+                )
+
+        upgrade()
+
+        with db.engine.connect() as connection:
+            keys = connection.execute(text("SELECT manage_key FROM signatures")).scalars().all()
+        assert len(keys) == 3 and len(set(keys)) == 3
+        assert all(len(key) == 32 and int(key, 16) >= 0 for key in keys)
+        db.engine.dispose()
