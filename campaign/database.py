@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import has_request_context, request
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, event
+from sqlalchemy import CursorResult, DateTime, Engine, Executable, MetaData, TypeDecorator, event
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
 
@@ -21,6 +21,12 @@ NAMING_CONVENTION = {
 
 # What services take: a plain Session (CLI, tests) or Flask-SQLAlchemy's scoped one (views).
 DbSession = Session | scoped_session[Any]
+
+
+def rowcount(session: DbSession, statement: Executable) -> int:
+    """Run a bulk DELETE or UPDATE (no ORM bookkeeping); how many rows it changed."""
+    result = session.execute(statement, execution_options={"synchronize_session": False})
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 def utcnow() -> datetime:

@@ -53,6 +53,7 @@ class ClaimedMessage:
     locale: str
     body_text: str | None
     body_html: str | None
+    headers: dict[str, str] | None = None
 
     def rendered(self) -> ClaimedMessage:
         """The message with its bodies, rendered now if they were not stored."""
@@ -91,6 +92,7 @@ def _build_message(message: ClaimedMessage) -> Message:
         recipients=[message.recipient],
         body=message.body_text,
         html=message.body_html,
+        extra_headers=dict(message.headers) if message.headers else None,
     )
     built.msgId = message.message_id
     return built
@@ -170,8 +172,9 @@ class FileTransport:
     def send(self, message: ClaimedMessage) -> None:
         path = self.directory / f"{message.id:08d}.eml"
         path.write_bytes(_build_message(message).as_bytes())
-        # Development only: there is no real mailbox, so show where to click.
-        links = re.findall(re.escape(self.public_url) + r"/\S+", message.body_text or "")
+        # Development only: there is no real mailbox, so show where to click to confirm. (The
+        # unsubscribe and delete links are in the file: they are not logged.)
+        links = re.findall(re.escape(self.public_url) + r"/confirm/\S+", message.body_text or "")
         log.info("Email %s written to %s; its links: %s", message.id, path, " ".join(links))
 
     def close(self) -> None:
@@ -230,10 +233,11 @@ def claim_due_messages(
             OutboxMessage.locale,
             OutboxMessage.body_text,
             OutboxMessage.body_html,
+            OutboxMessage.headers,
         ),
         execution_options={"synchronize_session": False},
     ).all()
-    return sorted((ClaimedMessage(*row) for row in rows), key=lambda m: m.id)
+    return sorted((ClaimedMessage(**row._asdict()) for row in rows), key=lambda m: m.id)
 
 
 def retry_delay(attempts: int, cap_seconds: float) -> float:

@@ -13,7 +13,11 @@ from flask_babel import force_locale
 from sqlalchemy import Table, insert
 
 from campaign.database import DbSession
-from campaign.mail.models import OutboxMessage, OutboxStatus
+from campaign.mail.models import MessageCategory, OutboxMessage, OutboxStatus
+
+_HEADER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,75}")
+# Set by the outbox and Flask-Mail themselves: a caller may not replace them.
+_RESERVED_HEADERS = {"from", "to", "cc", "bcc", "subject", "message-id", "date", "sender"}
 
 _NO_BREAK_SPACES = ("\u00a0", "\u202f")  # French typography: "signature : titre"
 
@@ -23,6 +27,22 @@ def _single_line(text: str) -> str:
     return re.sub(
         r"\s+", lambda space: space[0] if space[0] in _NO_BREAK_SPACES else " ", text
     ).strip()
+
+
+def _checked_headers(headers: dict[str, str] | None) -> dict[str, str] | None:
+    """Extra headers as given, if each is a plain name with a one-line ASCII value; else an
+    error. A value with a line break (or any control character) would let text become new
+    headers: header injection. (Non-ASCII would need encoding that these headers, URLs,
+    never need.)
+    """
+    if not headers:
+        return None
+    for name, value in headers.items():
+        if not _HEADER_NAME.fullmatch(name) or name.lower() in _RESERVED_HEADERS:
+            raise ValueError(f"not an extra header we may set: {name!r}")
+        if not all(32 <= ord(ch) < 127 for ch in value) or len(value) > 2000:
+            raise ValueError(f"the value of header {name} must be one short line of ASCII")
+    return dict(headers)
 
 
 def enqueue_email(
@@ -35,9 +55,12 @@ def enqueue_email(
     now: datetime,
     locale: str,
     signature_id: int | None = None,
+    headers: dict[str, str] | None = None,
+    category: MessageCategory = MessageCategory.TRANSACTIONAL,
 ) -> None:
     """Add a message to the outbox, to be rendered from `email/<template>.txt` and `.html`
-    with `context` (plain JSON data) in `locale` when a worker sends it.
+    with `context` (plain JSON data) in `locale` when a worker sends it. `headers` go out
+    with it as they are (e.g. List-Unsubscribe); `category` says whether it is news.
 
     The caller's transaction decides whether it is ever sent: the message and the change
     that causes it are committed, or rolled back, together.
@@ -54,6 +77,8 @@ def enqueue_email(
             "locale": locale,
             "message_id": make_msgid(domain=domain),
             "signature_id": signature_id,
+            "headers": _checked_headers(headers),
+            "category": category,
             "status": OutboxStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": now,
