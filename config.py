@@ -89,6 +89,21 @@ class Config:
     # Seconds the public page and JSON keep counts in process memory.
     TALLY_CACHE_SECONDS = float(_env("TALLY_CACHE_SECONDS", "2") or 2)
 
+    # Retention (see docs/privacy.md): `flask privacy purge`, run daily, applies these.
+    # Unconfirmed signatures are deleted this many days after signing (once their link expired).
+    RETENTION_PENDING_DAYS = _int("RETENTION_PENDING_DAYS", 30)
+    # Emails are deleted this many days after they were delivered or given up on.
+    RETENTION_OUTBOX_DAYS = _int("RETENTION_OUTBOX_DAYS", 30)
+    # Signatures lose names, addresses and postcodes this many months after the campaign closes.
+    RETENTION_ANONYMISE_MONTHS = _int("RETENTION_ANONYMISE_MONTHS", 6)
+    # How long the operator's backups are kept: the privacy notice tells supporters.
+    BACKUP_RETENTION_DAYS = _int("BACKUP_RETENTION_DAYS", 30)
+    # Who holds the data, how to reach them about it, and who delivers the email: shown in
+    # the privacy notice. Set them for any real deployment.
+    PRIVACY_CONTROLLER = _env("PRIVACY_CONTROLLER", "the organisers of this petition")
+    PRIVACY_CONTACT = _env("PRIVACY_CONTACT")
+    PRIVACY_EMAIL_PROVIDER = _env("PRIVACY_EMAIL_PROVIDER")
+
     # Rate limits and abuse (docs/security.md). Limits are `limits` strings: "N/period;…".
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")

@@ -13,6 +13,8 @@ from campaign import extensions, i18n
 from campaign.cache import ShortLivedCache
 from campaign.database import configure_sqlite
 from campaign.extensions import csrf, db, limiter, migrate
+from campaign.links import public_url_for
+from campaign.logs import redact_request_log
 from campaign.protection.headers import init_security_headers
 from campaign.protection.requests import init_request_checks
 
@@ -41,6 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _check_secret_key(app)
     # Secure cookies whenever the public address is https (the proxy terminates TLS).
     app.config["SESSION_COOKIE_SECURE"] = app.config["PUBLIC_URL"].startswith("https://")
+    redact_request_log()
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -49,6 +52,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     extensions.mail.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
+    # Absolute links (from PUBLIC_URL) for email templates, which have no request to go by.
+    app.jinja_env.globals["public_url_for"] = public_url_for
     app.extensions["campaign_page_cache"] = ShortLivedCache(app.config["TALLY_CACHE_SECONDS"])
 
     with app.app_context():
@@ -82,10 +87,12 @@ def _register_blueprints(app: Flask) -> None:
     from campaign import health
     from campaign.campaigns import views as campaign_views
     from campaign.errors import register_error_pages
+    from campaign.privacy import views as privacy_views
     from campaign.signing import views as signing_views
 
     app.register_blueprint(campaign_views.bp)
     app.register_blueprint(signing_views.bp)
+    app.register_blueprint(privacy_views.bp)
     app.register_blueprint(health.bp)
     register_error_pages(app)
 
@@ -96,8 +103,10 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from campaign.campaigns.cli import campaigns_cli
     from campaign.mail.cli import mail_cli
+    from campaign.privacy.cli import privacy_cli
     from campaign.tallies.cli import tallies_cli
 
     app.cli.add_command(campaigns_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(tallies_cli)
+    app.cli.add_command(privacy_cli)

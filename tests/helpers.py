@@ -91,3 +91,12 @@ def deliver(app: Flask, transport: object, now_offset: timedelta = timedelta(0))
             )
         finally:
             db.session.remove()
+
+
+def manage_path(app: Flask, purpose: str, message_index: int = -1) -> str:
+    """The path of the unsubscribe or delete link (`purpose`) in an email in the outbox."""
+    body = email_text(app, message_index)
+    prefix = f"https://petition.example.org/{purpose}/"
+    match = re.search(re.escape(prefix) + r"[0-9a-f]{32}\.[A-Za-z0-9_\-]{43}", body)
+    assert match, f"no {purpose} link in the email"
+    return match.group(0).removeprefix("https://petition.example.org")

@@ -41,6 +41,7 @@ from campaign.database import utcnow
 from campaign.extensions import csrf, db, limiter
 from campaign.i18n import QUERY_MARK, kept_query, requested_locale
 from campaign.links import public_url_for
+from campaign.privacy.consent import CURRENT_WORDING
 from campaign.protection.limits import (
     client_address,
     domain_is_exempt,
@@ -153,6 +154,7 @@ def _render_page(
         now=utcnow(),
         share_url=public_url_for("campaigns.show", slug=campaign.slug),
         canonical_url=public_url_for("campaigns.show", slug=campaign.slug, lang=requested_locale()),
+        consent=CURRENT_WORDING,
     )
     return html
 

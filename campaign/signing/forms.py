@@ -13,6 +13,7 @@ from wtforms import BooleanField, EmailField, Field, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from campaign.countries import COUNTRY_CODES
+from campaign.privacy.consent import CURRENT_WORDING
 
 _URL_LIKE = re.compile(
     r"(https?://|www\.|://)|\b[\w-]+\.(com|net|org|io|ru|info|xyz|link|ly)\b", re.I
@@ -104,7 +105,9 @@ class SignatureForm(FlaskForm):
             single_line,
         ],
     )
-    opt_in = BooleanField(_l("Keep me informed about this campaign by email"), default=False)
+    # Separate from signing and never ticked in advance; its label is part of the versioned
+    # consent wording.
+    opt_in = BooleanField(CURRENT_WORDING.opt_in_label, default=False)
     source = HiddenField(filters=[clean_text])
     # The honeypot: hidden from people and assistive technology; a bot fills it in.
     leave_this_empty = StringField()

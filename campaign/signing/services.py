@@ -21,14 +21,12 @@ from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import CampaignText, campaign_text
 from campaign.database import DbSession
 from campaign.links import public_url_for
-from campaign.mail.outbox import enqueue_email
+from campaign.privacy.consent import CONSENT_VERSION
+from campaign.privacy.supporter_mail import email_supporter
+from campaign.privacy.tokens import new_manage_key
 from campaign.signing.models import Signature, SignatureStatus
 from campaign.signing.tokens import hash_token, new_token
 from campaign.tallies.services import add_to_tally
-
-# The wording beside the form; bump it whenever that wording changes (it is stored with
-# every signature as the record of what the signer agreed to).
-CONSENT_VERSION = "2026-11-28"
 
 GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
 
@@ -135,6 +133,7 @@ def sign_petition(
         text = campaign_text(session, campaign, data.locale)
 
     token, token_hash = new_token()
+    manage_key = new_manage_key()
     values: dict[str, object] = {
         "campaign_id": campaign.id,
         "first_name": data.first_name,
@@ -154,12 +153,15 @@ def sign_petition(
         "consent_version": CONSENT_VERSION,
         "ip_hash": data.ip_hash,
         "suspect": data.suspect,
+        "manage_key": manage_key,
     }
     statement = _insert_if_new(session.get_bind().dialect.name)
     new_id = cast(int | None, session.execute(statement, values).scalar())
 
     if new_id is not None:
-        _queue_confirmation(session, campaign, text, new_id, data.email, data.locale, token, now)
+        _queue_confirmation(
+            session, campaign, text, new_id, manage_key, data.email, data.locale, token, now
+        )
         return SignOutcome.NEW
     return _signed_again(session, campaign, text, values, data, token, now, policy)
 
@@ -187,13 +189,17 @@ def _signed_again(
         return SignOutcome.NOTHING_SENT
 
     existing.repeat_emails_sent += 1
+    # Only anonymised signatures have no key, and they match no address any more.
+    assert existing.manage_key is not None
     # Email goes to the address typed this time: it is the same mailbox after normalisation,
     # and the one the person is watching now.
     if existing.status == SignatureStatus.CONFIRMED:
         with force_locale(data.locale):
             subject = gettext("You have already signed: %(title)s", title=text.title)
-        enqueue_email(
+        email_supporter(
             session,
+            signature_id=existing.id,
+            manage_key=existing.manage_key,
             recipient=data.email,
             subject=subject,
             template="already_signed",
@@ -205,7 +211,6 @@ def _signed_again(
             },
             now=now,
             locale=data.locale,
-            signature_id=existing.id,
         )
         session.flush()
         return SignOutcome.ALREADY_SIGNED_EMAILED
@@ -213,7 +218,17 @@ def _signed_again(
     existing.confirmation_token_hash = values["confirmation_token_hash"]  # type: ignore[assignment]
     existing.confirmation_expires_at = values["confirmation_expires_at"]  # type: ignore[assignment]
     session.flush()
-    _queue_confirmation(session, campaign, text, existing.id, data.email, data.locale, token, now)
+    _queue_confirmation(
+        session,
+        campaign,
+        text,
+        existing.id,
+        existing.manage_key,
+        data.email,
+        data.locale,
+        token,
+        now,
+    )
     return SignOutcome.CONFIRMATION_RESENT
 
 
@@ -222,6 +237,7 @@ def _queue_confirmation(
     campaign: Campaign,
     text: CampaignText,
     signature_id: int,
+    manage_key: str,
     recipient: str,
     locale: str,
     token: str,
@@ -230,8 +246,10 @@ def _queue_confirmation(
     """Queue the confirmation email, written in the language the supporter signed in."""
     with force_locale(locale):
         subject = gettext("Please confirm your signature: %(title)s", title=text.title)
-    enqueue_email(
+    email_supporter(
         session,
+        signature_id=signature_id,
+        manage_key=manage_key,
         recipient=recipient,
         subject=subject,
         template="confirm",
@@ -242,7 +260,6 @@ def _queue_confirmation(
         },
         now=now,
         locale=locale,
-        signature_id=signature_id,
     )
 
 
@@ -289,9 +306,17 @@ def confirm_signature(
         .returning(Signature.id),
         execution_options={"synchronize_session": False},
     ).scalar()
-    session.refresh(signature)
     if changed is None:
-        return ConfirmOutcome.ALREADY_CONFIRMED, signature
+        # Confirmed meanwhile by another request, or deleted (by its supporter or the purge).
+        confirmed = session.scalar(
+            select(Signature)
+            .where(Signature.id == signature.id)
+            .execution_options(populate_existing=True)
+        )
+        if confirmed is None:
+            raise TokenInvalid()
+        return ConfirmOutcome.ALREADY_CONFIRMED, confirmed
+    session.refresh(signature)
     if not signature.suspect:  # a suspect one is counted if and when an organiser releases it
         add_to_tally(session, signature.campaign_id, signature.country, 1, now, tally_shards)
     return ConfirmOutcome.CONFIRMED, signature

@@ -1,5 +1,4 @@
-"""privacy: manage links, opt-in withdrawal, anonymisation, erasure counts, postponements,
-extra email headers and categories
+"""privacy: manage links, opt-in withdrawal, anonymisation, erasure counts, email headers
 
 Revision ID: 0007
 Revises: 0006
