@@ -21,7 +21,7 @@ class ErasureCount(Base):
     )
     day: Mapped[date] = mapped_column(primary_key=True)  # UTC
     confirmed_erased: Mapped[int] = mapped_column(default=0)  # were counted and exported
-    pending_erased: Mapped[int] = mapped_column(default=0)  # never counted
+    pending_erased: Mapped[int] = mapped_column(default=0)  # never counted: pending, invalidated
 
 
 class AnonymisationPostponement(Base):
