@@ -40,7 +40,8 @@ def _checked_headers(headers: dict[str, str] | None) -> dict[str, str] | None:
     for name, value in headers.items():
         if not _HEADER_NAME.fullmatch(name) or name.lower() in _RESERVED_HEADERS:
             raise ValueError(f"not an extra header we may set: {name!r}")
-        if not all(32 <= ord(ch) < 127 for ch in value) or len(value) > 2000:
+        # ASCII and printable: no control character (line breaks, NUL, DEL …) at all.
+        if not (value.isascii() and value.isprintable()) or len(value) > 2000:
             raise ValueError(f"the value of header {name} must be one short line of ASCII")
     return dict(headers)
 

@@ -37,15 +37,23 @@ def manage_links(manage_key: str) -> ManageLinks:
     """The supporter's own unsubscribe and delete links, built from PUBLIC_URL."""
     secret_key = current_app.config["SECRET_KEY"]
     return ManageLinks(
-        unsubscribe_url=public_url_for(
-            "privacy.unsubscribe",
-            token=make_link_token(secret_key, LinkPurpose.UNSUBSCRIBE, manage_key),
-        ),
-        delete_url=public_url_for(
-            "privacy.delete",
-            token=make_link_token(secret_key, LinkPurpose.DELETE, manage_key),
-        ),
+        unsubscribe_url=_link_prefix("privacy.unsubscribe")
+        + make_link_token(secret_key, LinkPurpose.UNSUBSCRIBE, manage_key),
+        delete_url=_link_prefix("privacy.delete")
+        + make_link_token(secret_key, LinkPurpose.DELETE, manage_key),
     )
+
+
+def _link_prefix(endpoint: str) -> str:
+    """`https://…/unsubscribe/`: built once per process, as building a URL costs more than
+    the rest of the links (this runs on the signing path). Tokens need no escaping."""
+    prefixes: dict[str, str] = current_app.extensions.setdefault("privacy_link_prefixes", {})
+    prefix = prefixes.get(endpoint)
+    if prefix is None:
+        placeholder = "~"  # unreserved in URLs: left as it is
+        prefix = public_url_for(endpoint, token=placeholder).removesuffix(placeholder)
+        prefixes[endpoint] = prefix
+    return prefix
 
 
 def list_unsubscribe_headers(links: ManageLinks) -> dict[str, str]:
