@@ -39,6 +39,7 @@ class LinkInvalid(Exception):
 class ErasureReceipt:
     """What was deleted, to show the supporter (once, on the page that answers their POST)."""
 
+    campaign_id: int
     campaign_title: str
     campaign_slug: str
     first_name: str
@@ -117,6 +118,7 @@ def erase_signature(
     assert campaign is not None
     signature_id, locale = signature.id, signature.locale
     receipt = ErasureReceipt(
+        campaign_id=campaign.id,
         campaign_title=campaign.title,
         campaign_slug=campaign.slug,
         first_name=signature.first_name,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import current_app
 from sqlalchemy import select
@@ -25,22 +26,31 @@ class NotSubscribed(Exception):
 
 @dataclass(frozen=True)
 class ManageLinks:
+    # In the email's language (`?lang=`), so the page behind the link speaks it too.
     unsubscribe_url: str
     delete_url: str
+    # For the List-Unsubscribe header: a mail client posts to it, and no one reads a page.
+    one_click_url: str
 
     def as_context(self) -> dict[str, str]:
         """As plain data, for an outbox message's template context."""
         return {"unsubscribe_url": self.unsubscribe_url, "delete_url": self.delete_url}
 
 
-def manage_links(manage_key: str) -> ManageLinks:
+def manage_links(manage_key: str, locale: str) -> ManageLinks:
     """The supporter's own unsubscribe and delete links, built from PUBLIC_URL."""
     secret_key = current_app.config["SECRET_KEY"]
+    language = "?" + urlencode({"lang": locale})
+    unsubscribe = _link_prefix("privacy.unsubscribe") + make_link_token(
+        secret_key, LinkPurpose.UNSUBSCRIBE, manage_key
+    )
+    delete = _link_prefix("privacy.delete") + make_link_token(
+        secret_key, LinkPurpose.DELETE, manage_key
+    )
     return ManageLinks(
-        unsubscribe_url=_link_prefix("privacy.unsubscribe")
-        + make_link_token(secret_key, LinkPurpose.UNSUBSCRIBE, manage_key),
-        delete_url=_link_prefix("privacy.delete")
-        + make_link_token(secret_key, LinkPurpose.DELETE, manage_key),
+        unsubscribe_url=unsubscribe + language,
+        delete_url=delete + language,
+        one_click_url=unsubscribe,
     )
 
 
@@ -61,7 +71,7 @@ def list_unsubscribe_headers(links: ManageLinks) -> dict[str, str]:
     link, with no cookie and no CSRF token (RFC 8058); the link's token is the proof."""
     # A header is ASCII: an internationalised PUBLIC_URL is written as its ASCII form.
     return {
-        "List-Unsubscribe": f"<{iri_to_uri(links.unsubscribe_url)}>",
+        "List-Unsubscribe": f"<{iri_to_uri(links.one_click_url)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 
@@ -81,7 +91,7 @@ def email_supporter(
 ) -> None:
     """Queue an email to the person behind a signature, with their manage links (in the
     template context as `manage`, and as the List-Unsubscribe headers)."""
-    links = manage_links(manage_key)
+    links = manage_links(manage_key, locale)
     enqueue_email(
         session,
         recipient=recipient,

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app, make_response, render_templa
 from flask_babel import get_locale
 
 from campaign.campaigns.models import Campaign
+from campaign.campaigns.views import localized_text
 from campaign.countries import country_name
 from campaign.database import utcnow
 from campaign.extensions import csrf, db
@@ -33,6 +34,12 @@ bp = Blueprint("privacy", __name__)
 def _secret_keys() -> list[str]:
     config = current_app.config
     return [config["SECRET_KEY"], *config.get("SECRET_KEY_FALLBACKS", [])]
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id)
+    assert campaign is not None  # a signature's campaign: deleting it deletes the signature
+    return campaign
 
 
 # Every URL with a token is marked `token_in_url`: no referrer, no cache.
@@ -66,9 +73,13 @@ def unsubscribe(token: str) -> Response:
         signature = signature_for_link(db.session, token, LinkPurpose.UNSUBSCRIBE, _secret_keys())
     except LinkInvalid:
         return _link_invalid()
-    campaign = db.session.get(Campaign, signature.campaign_id)
+    campaign = _campaign(signature.campaign_id)
     page = render_template(
-        "privacy/unsubscribe.html", campaign=campaign, token=token, subscribed=signature.opt_in
+        "privacy/unsubscribe.html",
+        campaign=campaign,
+        text=localized_text(campaign),
+        token=token,
+        subscribed=signature.opt_in,
     )
     return make_response(page)
 
@@ -83,8 +94,11 @@ def unsubscribe_post(token: str) -> Response:
         return _link_invalid()
     unsubscribe_signature(db.session, signature, now=utcnow())
     db.session.commit()
-    campaign = db.session.get(Campaign, signature.campaign_id)
-    return make_response(render_template("privacy/unsubscribed.html", campaign=campaign))
+    campaign = _campaign(signature.campaign_id)
+    page = render_template(
+        "privacy/unsubscribed.html", campaign=campaign, text=localized_text(campaign)
+    )
+    return make_response(page)
 
 
 @bp.get("/delete/<token>")
@@ -95,10 +109,11 @@ def delete(token: str) -> Response:
         signature = signature_for_link(db.session, token, LinkPurpose.DELETE, _secret_keys())
     except LinkInvalid:
         return _link_invalid()
-    campaign = db.session.get(Campaign, signature.campaign_id)
+    campaign = _campaign(signature.campaign_id)
     page = render_template(
         "privacy/delete.html",
         campaign=campaign,
+        text=localized_text(campaign),
         token=token,
         counted=signature.status == "confirmed" and not signature.suspect,
     )
@@ -124,6 +139,7 @@ def delete_post(token: str) -> Response:
     page = render_template(
         "privacy/deleted.html",
         receipt=receipt,
+        text=localized_text(_campaign(receipt.campaign_id)),
         country=country_name(receipt.country, str(get_locale())),
     )
     return make_response(page)

@@ -11,7 +11,14 @@ from flask.testing import FlaskClient
 
 from campaign.privacy.consent import CURRENT_WORDING
 from tests.factories import sign
-from tests.helpers import confirmation_path, deliver, email_bodies, manage_path, outbox
+from tests.helpers import (
+    confirmation_path,
+    deliver,
+    email_bodies,
+    email_text,
+    manage_path,
+    outbox,
+)
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -136,3 +143,28 @@ def test_the_emails_with_the_notice_link_are_delivered_as_written(
     [received] = smtp_server.received  # type: ignore[attr-defined]
     text = received.message.get_body(("plain",)).get_content()
     assert "https://petition.example.org/privacy" in text
+
+
+def test_a_french_supporter_gets_french_emails_whose_links_open_french_pages(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    sign(client, campaign, query="?lang=fr", opt_in="y")
+
+    text = email_text(app)
+    assert "Ne plus recevoir de nouvelles de cette campagne" in text
+    assert "https://petition.example.org/privacy?lang=fr" in text
+    unsubscribe, delete = manage_path(app, "unsubscribe"), manage_path(app, "delete")
+    assert f"https://petition.example.org{unsubscribe}?lang=fr" in text
+    assert f"https://petition.example.org{delete}?lang=fr" in text
+    assert "Politique de confidentialité" in client.get("/privacy?lang=fr").get_data(as_text=True)
+    page = client.get(f"{unsubscribe}?lang=fr").get_data(as_text=True)
+    assert 'lang="fr"' in page and "Ne plus recevoir de nouvelles" in page
+    assert "Supprimer votre signature\u202f?" in client.get(f"{delete}?lang=fr").get_data(
+        as_text=True
+    )
+
+    deleted = client.post(f"{delete}?lang=fr").get_data(as_text=True)
+
+    assert "Votre signature est supprimée" in deleted
+    assert "Comme vous l’avez demandé" in email_text(app)
+    assert outbox(app)[-1].subject.startswith("Votre signature est supprimée")
