@@ -69,7 +69,7 @@ def signature_for_link(
     return signature
 
 
-def unsubscribe(session: DbSession, signature: Signature, *, now: datetime) -> bool:
+def stop_news(session: DbSession, signature: Signature, *, now: datetime) -> bool:
     """Stop news to this supporter, for good; True if they were receiving it until now.
 
     `opt_in` turns false (so any list or export of opted-in supporters leaves them out with

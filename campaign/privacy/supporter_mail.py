@@ -120,7 +120,7 @@ def email_update(
 
     The one way news may be sent. The row is locked while the message is queued, so an
     unsubscribe running at the same moment either comes first (and nothing is queued) or
-    waits and then cancels this message (see `privacy.erasure.unsubscribe`).
+    waits and then cancels this message (see `privacy.controls.stop_news`).
     """
     signature = session.scalar(
         select(Signature)

@@ -17,14 +17,7 @@ from campaign.countries import country_name
 from campaign.database import utcnow
 from campaign.extensions import csrf, db
 from campaign.privacy.consent import CURRENT_WORDING
-from campaign.privacy.controls import (
-    LinkInvalid,
-    erase_signature,
-    signature_for_link,
-)
-from campaign.privacy.controls import (
-    unsubscribe as unsubscribe_signature,
-)
+from campaign.privacy.controls import LinkInvalid, erase_signature, signature_for_link, stop_news
 from campaign.privacy.tokens import LinkPurpose
 from campaign.protection.headers import token_in_url
 
@@ -92,7 +85,7 @@ def unsubscribe_post(token: str) -> Response:
         signature = signature_for_link(db.session, token, LinkPurpose.UNSUBSCRIBE, _secret_keys())
     except LinkInvalid:
         return _link_invalid()
-    unsubscribe_signature(db.session, signature, now=utcnow())
+    stop_news(db.session, signature, now=utcnow())
     db.session.commit()
     campaign = _campaign(signature.campaign_id)
     page = render_template(
