@@ -14,6 +14,7 @@ from campaign.cache import ShortLivedCache
 from campaign.database import configure_sqlite
 from campaign.extensions import babel, csrf, db, migrate
 from campaign.i18n import select_locale
+from campaign.organisers.auth import configure_login
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # Through the module: `campaign.mail` (the package) would shadow a bare `mail` here.
     extensions.mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    configure_login(app)
     app.jinja_env.globals["get_locale"] = get_locale
     app.extensions["campaign_page_cache"] = ShortLivedCache(app.config["TALLY_CACHE_SECONDS"])
 
@@ -73,11 +75,17 @@ def _check_secret_key(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from campaign import health
     from campaign.campaigns import views as campaign_views
+    from campaign.dashboard import views as dashboard_views
     from campaign.errors import register_error_pages
+    from campaign.exports import views as export_views
+    from campaign.organisers import views as organiser_views
     from campaign.signing import views as signing_views
 
     app.register_blueprint(campaign_views.bp)
     app.register_blueprint(signing_views.bp)
+    app.register_blueprint(organiser_views.bp)
+    app.register_blueprint(dashboard_views.bp)
+    app.register_blueprint(export_views.bp)
     app.register_blueprint(health.bp)
     register_error_pages(app)
 
@@ -87,7 +95,11 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from campaign.campaigns.cli import campaigns_cli
+    from campaign.exports.cli import export_cli
     from campaign.mail.cli import mail_cli
+    from campaign.organisers.cli import organisers_cli
 
     app.cli.add_command(campaigns_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(organisers_cli)
+    app.cli.add_command(export_cli)
