@@ -3,6 +3,8 @@ settings, and the printable delivery report."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
 from flask_babel import format_date, format_number, format_percent, get_locale
 from flask_babel import gettext as _
@@ -63,18 +65,23 @@ def campaign(slug: str) -> Response:
         country_rows.append((_("Other countries"), others))
     source_rows = [(source or _("(no share code)"), n) for source, n in stats.sources]
 
-    day_labels = [str(format_date(p.start.date(), "d MMM")) for p in stats.daily]
-    hour_labels = [p.start.strftime("%H:00") for p in stats.hourly]
     plots = {}
     if stats.daily:
+
+        def day(start: datetime) -> str:
+            return str(format_date(start.date(), "d MMM"))
+
+        def hour(start: datetime) -> str:
+            return start.strftime("%H:00")
+
         plots["daily"] = charts.per_period_chart(
-            stats.daily, day_labels, _("Confirmed signatures per day"), _number
+            stats.daily, day, _("Confirmed signatures per day"), _number
         )
         plots["cumulative"] = charts.cumulative_chart(
-            stats.daily, day_labels, _("Total confirmed signatures, day by day"), _number
+            stats.daily, day, _("Total confirmed signatures, day by day"), _number
         )
         plots["hourly"] = charts.per_period_chart(
-            stats.hourly, hour_labels, _("Confirmed signatures per hour, last 48 hours"), _number
+            stats.hourly, hour, _("Confirmed signatures per hour, last 48 hours (UTC)"), _number
         )
     if country_rows:
         plots["countries"] = charts.bar_chart(country_rows, _("Top countries"), _number)

@@ -6,7 +6,7 @@ The conftest of each organiser-area test folder imports the fixtures from here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
@@ -22,8 +22,8 @@ from werkzeug.test import TestResponse
 from campaign.campaigns.models import Campaign
 from campaign.database import utcnow
 from campaign.extensions import db
-from campaign.organisers.models import CampaignMembership, Organiser
 from campaign.organisers import passwords
+from campaign.organisers.models import CampaignMembership, Organiser
 from campaign.organisers.passwords import hash_password
 from campaign.signing.models import Signature, SignatureStatus
 from campaign.tallies.services import add_to_tally
@@ -134,7 +134,9 @@ def quick_login_throttle(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     app.config.update(LOGIN_SLOWDOWN_SECONDS=0.001, LOGIN_SLOWDOWN_MAX_SECONDS=0.002)
     # Real Argon2id, at a cost that keeps hundreds of logins quick (the production
     # parameters are checked in test_passwords.py).
-    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
     passwords._dummy_hash.cache_clear()
 
 
@@ -158,11 +160,11 @@ def admin(app: Flask) -> str:
 
 
 @pytest.fixture
-def organiser_client(app: Flask, organiser: str) -> Iterator[FlaskClient]:
+def organiser_client(app: Flask, organiser: str) -> FlaskClient:
     client = app.test_client()
     response = login(client, organiser)
     assert response.status_code == 303, response.get_data(as_text=True)
-    yield client
+    return client
 
 
 @pytest.fixture

@@ -57,7 +57,17 @@ def test_create_works_as_a_real_command_with_the_password_piped_in(
         "FLASK_DEBUG": "",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "organisers", "create", "ops@example.org", "--admin"],
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "wsgi",
+            "organisers",
+            "create",
+            "ops@example.org",
+            "--admin",
+        ],
         input=f"{PASSWORD}\n{PASSWORD}\n",
         cwd=ROOT,
         env=env,
@@ -106,7 +116,9 @@ def test_a_password_of_exactly_twelve_characters_in_any_script_is_accepted(
     assert verify_password(organisers(app)[0].password_hash, password)
 
 
-@pytest.mark.parametrize("email", ["not-an-address", "", "a@b@example.org", "x" * 250 + "@example.org"])
+@pytest.mark.parametrize(
+    "email", ["not-an-address", "", "a@b@example.org", "x" * 250 + "@example.org"]
+)
 def test_create_refuses_an_invalid_address(runner: FlaskCliRunner, app: Flask, email: str) -> None:
     result = runner.invoke(args=["organisers", "create", email], input=f"{PASSWORD}\n{PASSWORD}\n")
     assert result.exit_code != 0
@@ -116,7 +128,9 @@ def test_create_refuses_an_invalid_address(runner: FlaskCliRunner, app: Flask, e
 def test_create_refuses_an_address_that_already_has_an_account(
     app: Flask, runner: FlaskCliRunner
 ) -> None:
-    runner.invoke(args=["organisers", "create", "staff@example.org"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    runner.invoke(
+        args=["organisers", "create", "staff@example.org"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
     result = runner.invoke(
         args=["organisers", "create", "STAFF@example.org"], input=f"{PASSWORD}\n{PASSWORD}\n"
     )
@@ -143,13 +157,17 @@ def test_list_shows_each_account_with_its_role_status_and_campaigns(
 def test_set_password_replaces_the_password_and_ends_open_sessions(
     app: Flask, runner: FlaskCliRunner
 ) -> None:
-    runner.invoke(args=["organisers", "create", "staff@example.org"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    runner.invoke(
+        args=["organisers", "create", "staff@example.org"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
     client = app.test_client()
     assert login(client, "staff@example.org").status_code == 303
     assert client.get("/organiser/").status_code == 200
 
     new = "a brand new passphrase"
-    result = runner.invoke(args=["organisers", "set-password", "staff@example.org"], input=f"{new}\n{new}\n")
+    result = runner.invoke(
+        args=["organisers", "set-password", "staff@example.org"], input=f"{new}\n{new}\n"
+    )
 
     assert result.exit_code == 0, result.output
     assert client.get("/organiser/").status_code == 302  # the old session is over
@@ -168,7 +186,9 @@ def test_set_password_for_an_unknown_address_says_so(runner: FlaskCliRunner) -> 
 def test_deactivate_refuses_logins_and_activate_allows_them_again(
     app: Flask, runner: FlaskCliRunner
 ) -> None:
-    runner.invoke(args=["organisers", "create", "staff@example.org"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    runner.invoke(
+        args=["organisers", "create", "staff@example.org"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
 
     assert runner.invoke(args=["organisers", "deactivate", "staff@example.org"]).exit_code == 0
     assert login(app.test_client(), "staff@example.org").status_code == 422
@@ -180,7 +200,9 @@ def test_deactivate_refuses_logins_and_activate_allows_them_again(
 def test_grant_and_revoke_decide_which_campaigns_an_organiser_sees(
     app: Flask, runner: FlaskCliRunner, campaign: str
 ) -> None:
-    runner.invoke(args=["organisers", "create", "staff@example.org"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    runner.invoke(
+        args=["organisers", "create", "staff@example.org"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
     client = app.test_client()
     login(client, "staff@example.org")
     assert client.get(f"/organiser/campaigns/{campaign}").status_code == 403
@@ -191,7 +213,9 @@ def test_grant_and_revoke_decide_which_campaigns_an_organiser_sees(
     assert again.exit_code == 0 and "could already see" in again.output
     assert client.get(f"/organiser/campaigns/{campaign}").status_code == 200
 
-    assert runner.invoke(args=["organisers", "revoke", "staff@example.org", campaign]).exit_code == 0
+    assert (
+        runner.invoke(args=["organisers", "revoke", "staff@example.org", campaign]).exit_code == 0
+    )
     assert client.get(f"/organiser/campaigns/{campaign}").status_code == 403
     with app.app_context():
         assert db.session.scalars(select(CampaignMembership)).all() == []
@@ -200,10 +224,17 @@ def test_grant_and_revoke_decide_which_campaigns_an_organiser_sees(
 
 
 def test_grant_names_what_does_not_exist(app: Flask, runner: FlaskCliRunner, campaign: str) -> None:
-    runner.invoke(args=["organisers", "create", "staff@example.org"], input=f"{PASSWORD}\n{PASSWORD}\n")
-    no_campaign = runner.invoke(args=["organisers", "grant", "staff@example.org", "no-such-campaign"])
+    runner.invoke(
+        args=["organisers", "create", "staff@example.org"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
+    no_campaign = runner.invoke(
+        args=["organisers", "grant", "staff@example.org", "no-such-campaign"]
+    )
     no_account = runner.invoke(args=["organisers", "grant", "nobody@example.org", campaign])
-    assert no_campaign.exit_code != 0 and "No campaign has the slug 'no-such-campaign'" in no_campaign.output
+    assert (
+        no_campaign.exit_code != 0
+        and "No campaign has the slug 'no-such-campaign'" in no_campaign.output
+    )
     assert no_account.exit_code != 0 and "No organiser has the address" in no_account.output
     with app.app_context():
         campaign_by_slug(db.session, campaign)  # untouched

@@ -53,7 +53,9 @@ def test_an_unknown_address_a_wrong_password_and_a_deactivated_account_get_the_s
     # The same page, but for the address typed (kept in the form) and the CSRF token.
     pages = {
         csrf_free(answer.get_data(as_text=True)).replace(email, "EMAIL")
-        for answer, email in zip(answers, ["nobody@example.org", organiser, "former@example.org"], strict=True)
+        for answer, email in zip(
+            answers, ["nobody@example.org", organiser, "former@example.org"], strict=True
+        )
     }
     assert len(pages) == 1
     assert "Wrong email address or password." in pages.pop()
@@ -153,7 +155,9 @@ def test_a_hostile_next_in_the_login_link_never_reaches_the_form(client: FlaskCl
     assert "evil.example" not in page
 
 
-def test_a_page_asked_for_before_login_is_shown_after_it(client: FlaskClient, organiser: str, campaign: str) -> None:
+def test_a_page_asked_for_before_login_is_shown_after_it(
+    client: FlaskClient, organiser: str, campaign: str
+) -> None:
     response = client.get(f"/organiser/campaigns/{campaign}?x=1")
     assert response.status_code == 302
     login_url = response.headers["Location"]
@@ -197,7 +201,10 @@ def test_the_session_cookie_is_httponly_samesite_lax_secure_and_lasts_a_working_
         assert flag in cookies["organiser_browser"]
 
 
-@pytest.mark.parametrize(("public_url", "secure"), [("https://petition.example.org", "True"), ("http://127.0.0.1:5000", "False")])
+@pytest.mark.parametrize(
+    ("public_url", "secure"),
+    [("https://petition.example.org", "True"), ("http://127.0.0.1:5000", "False")],
+)
 def test_cookies_are_secure_exactly_when_public_url_is_https(public_url: str, secure: str) -> None:
     result = subprocess.run(
         [sys.executable, "-c", "import config; print(config.Config.SESSION_COOKIE_SECURE)"],
@@ -230,7 +237,9 @@ def test_a_forged_session_id_is_not_a_login(app: Flask, organiser: str) -> None:
     assert client.get("/organiser/").status_code == 302
 
 
-def test_logging_in_again_while_logged_in_goes_to_the_dashboard(organiser_client: FlaskClient) -> None:
+def test_logging_in_again_while_logged_in_goes_to_the_dashboard(
+    organiser_client: FlaskClient,
+) -> None:
     response = organiser_client.get("/organiser/login")
     assert response.status_code == 302
     assert response.headers["Location"] == "/organiser/"

@@ -27,7 +27,15 @@ POLICY = ThrottlePolicy(
 )
 
 
-def attempt(app: Flask, email: str, password: str, now_offset: timedelta = timedelta(0), *, address: str = "192.0.2.1", browser: tuple[int, str] | None = None) -> tuple[object, list[float]]:
+def attempt(
+    app: Flask,
+    email: str,
+    password: str,
+    now_offset: timedelta = timedelta(0),
+    *,
+    address: str = "192.0.2.1",
+    browser: tuple[int, str] | None = None,
+) -> tuple[object, list[float]]:
     waits: list[float] = []
     with app.app_context():
         outcome = authenticate(
@@ -71,7 +79,9 @@ def test_a_refusal_ends_by_itself(app: Flask, organiser: str) -> None:
     assert who == organiser and blocked is None
 
 
-def test_failures_are_forgotten_after_a_quiet_quarter_of_an_hour(app: Flask, organiser: str) -> None:
+def test_failures_are_forgotten_after_a_quiet_quarter_of_an_hour(
+    app: Flask, organiser: str
+) -> None:
     for _ in range(9):
         attempt(app, organiser, "wrong password!!")
     (who, blocked), waited = attempt(app, organiser, "wrong password!!", timedelta(minutes=16))
@@ -109,12 +119,14 @@ def test_addresses_without_an_account_are_throttled_the_same_and_never_stored_in
 
 def test_one_address_trying_many_accounts_is_refused_after_the_address_limit(app: Flask) -> None:
     for n in range(30):
-        (who, blocked), _ = attempt(app, f"guess{n}@example.org", "password guess!!")
+        (_, blocked), _ = attempt(app, f"guess{n}@example.org", "password guess!!")
         assert blocked is None
-    (who, blocked), _ = attempt(app, "guess-more@example.org", "password guess!!")
+    (_, blocked), _ = attempt(app, "guess-more@example.org", "password guess!!")
     assert blocked is not None
     # Another address is not affected.
-    (who, blocked), _ = attempt(app, "guess-more@example.org", "password guess!!", address="198.51.100.7")
+    (_, blocked), _ = attempt(
+        app, "guess-more@example.org", "password guess!!", address="198.51.100.7"
+    )
     assert blocked is None
 
 
@@ -130,7 +142,11 @@ def test_a_known_browser_is_not_locked_out_by_failures_against_its_account(
     assert attempt(app, organiser, PASSWORD, address="203.0.113.9")[0][1] is not None
 
     (who, blocked), _ = attempt(
-        app, organiser, PASSWORD, address="192.0.2.44", browser=(organiser_id, "token-of-staff-browser")
+        app,
+        organiser,
+        PASSWORD,
+        address="192.0.2.44",
+        browser=(organiser_id, "token-of-staff-browser"),
     )
 
     assert who == organiser and blocked is None
