@@ -76,7 +76,9 @@ def test_an_admin_sees_every_campaign_and_may_open_each(
     assert "Test campaign" in page and "Someone else" in page
     for slug in (campaign, other_campaign):
         for path in PAGES:
-            assert admin_client.get(path.format(slug=slug)).status_code == 200, path
+            response = admin_client.get(path.format(slug=slug))
+            assert response.status_code == 200, path
+            response.close()
 
 
 def test_only_admins_see_the_audit_log(
