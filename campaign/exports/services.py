@@ -19,6 +19,7 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     Engine,
+    Integer,
     Select,
     String,
     func,
@@ -141,7 +142,12 @@ def _signatures_batch(
     after: tuple[Any, int] | None,
     limit: int,
 ) -> Select[Any]:
+    """One batch: the nine columns, then the keyset position (on PostgreSQL; on SQLite the
+    ninth column is it) and the id. Columns are selected without per-row Python conversion:
+    opt_in as an integer, as SQLAlchemy's Boolean processor alone costs a quarter of the
+    reading time on SQLite."""
     key_type = _key_type(dialect)
+    key = [type_coerce(Signature.confirmed_at, key_type)] if dialect == "postgresql" else []
     query: Select[Any] = (
         select(
             Signature.first_name,
@@ -149,11 +155,11 @@ def _signatures_batch(
             Signature.email,
             Signature.country,
             Signature.postcode,
-            Signature.opt_in,
+            type_coerce(Signature.opt_in, Integer()),
             Signature.source,
             _timestamp(Signature.signed_at, dialect),
             _timestamp(Signature.confirmed_at, dialect),
-            type_coerce(Signature.confirmed_at, key_type),
+            *key,
             Signature.id,
         )
         .where(Signature.campaign_id == campaign_id)
@@ -235,6 +241,7 @@ def stream_signatures_csv(
         yield (BOM if excel else b"") + encoder.take()
         dialect = engine.dialect.name
         format_row = _postgres_row if dialect == "postgresql" else _sqlite_row
+        key_column = 9 if dialect == "postgresql" else 8
         after: tuple[Any, int] | None = None
         with engine.connect().execution_options(read_only=True) as connection:
             while True:
@@ -245,7 +252,7 @@ def stream_signatures_csv(
                 if not batch:
                     break
                 encoder.add_safe(map(format_row, batch))
-                after = (batch[-1][9], batch[-1][10])
+                after = (batch[-1][key_column], batch[-1][-1])
                 rows_out += len(batch)
                 yield encoder.take()
                 if len(batch) < batch_size:
