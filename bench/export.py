@@ -175,7 +175,7 @@ def reference_stream(database_url: str, slug: str, output: str) -> None:
                 s.source,
                 s.signed_at,
                 s.confirmed_at,
-            )  # fmt: skip
+            )
             .where(s.campaign_id == campaign_id)
             .where(s.status == "confirmed")
         )
@@ -188,7 +188,7 @@ def reference_stream(database_url: str, slug: str, output: str) -> None:
 def reference_export(database_url: str, slug: str, output: Path) -> Run:
     code = "import sys; from bench.export import reference_stream; reference_stream(*sys.argv[1:])"
     started = time.perf_counter()
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "-c", code, database_url, slug, str(output)],
         cwd=ROOT,
         env=_env(database_url),
