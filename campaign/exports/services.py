@@ -33,7 +33,7 @@ from sqlalchemy.orm import QueryableAttribute
 from campaign.countries import country_name
 from campaign.dashboard.services import counts_by_source, daily_counts
 from campaign.database import DbSession
-from campaign.exports.writer import BOM, FORMULA_TRIGGERS, CsvEncoder, csv_bytes
+from campaign.exports.writer import BOM, FORMULA_TRIGGERS, csv_bytes, csv_line
 from campaign.signing.models import Signature, SignatureStatus
 from campaign.tallies.services import read_tally
 
@@ -186,36 +186,40 @@ def _signatures_batch(
     return query
 
 
-# The hot loop of a million-row export: one plain function per row, every test inline.
-# It applies writer.neutralise's rule (tests check both agree on every trigger).
-def _postgres_row(row: Sequence[Any], t: frozenset[str] = FORMULA_TRIGGERS) -> tuple[Any, ...]:
+# The hot loop of a million-row export: one plain function per row, every test inline. It
+# applies writer.neutralise's rule and writer.csv_line's quoting (tests check both agree).
+def _postgres_line(row: Sequence[Any], t: frozenset[str] = FORMULA_TRIGGERS) -> str:
     first, last, email, country, postcode, opt_in, source, signed, confirmed = row[:9]
-    return (
-        "'" + first if first[:1] in t else first,
-        "'" + last if last[:1] in t else last,
-        "'" + email if email[:1] in t else email,
-        "'" + country if country[:1] in t else country,
-        "'" + postcode if postcode and postcode[:1] in t else postcode,
-        "true" if opt_in else "false",
-        "'" + source if source and source[:1] in t else source,
-        signed,
-        confirmed,
+    return csv_line(
+        (
+            "'" + first if first[:1] in t else first,
+            "'" + last if last[:1] in t else last,
+            "'" + email if email[:1] in t else email,
+            "'" + country if country[:1] in t else country,
+            ("'" + postcode if postcode[:1] in t else postcode) if postcode else "",
+            "true" if opt_in else "false",
+            ("'" + source if source[:1] in t else source) if source else "",
+            signed,
+            confirmed,
+        )
     )
 
 
-def _sqlite_row(row: Sequence[Any], t: frozenset[str] = FORMULA_TRIGGERS) -> tuple[Any, ...]:
+def _sqlite_line(row: Sequence[Any], t: frozenset[str] = FORMULA_TRIGGERS) -> str:
     first, last, email, country, postcode, opt_in, source, signed, confirmed = row[:9]
     # Stored as "YYYY-MM-DD HH:MM:SS.ffffff" in UTC; written as "YYYY-MM-DDTHH:MM:SSZ".
-    return (
-        "'" + first if first[:1] in t else first,
-        "'" + last if last[:1] in t else last,
-        "'" + email if email[:1] in t else email,
-        "'" + country if country[:1] in t else country,
-        "'" + postcode if postcode and postcode[:1] in t else postcode,
-        "true" if opt_in else "false",
-        "'" + source if source and source[:1] in t else source,
-        signed[:10] + "T" + signed[11:19] + "Z",
-        confirmed[:10] + "T" + confirmed[11:19] + "Z",
+    return csv_line(
+        (
+            "'" + first if first[:1] in t else first,
+            "'" + last if last[:1] in t else last,
+            "'" + email if email[:1] in t else email,
+            "'" + country if country[:1] in t else country,
+            ("'" + postcode if postcode[:1] in t else postcode) if postcode else "",
+            "true" if opt_in else "false",
+            ("'" + source if source[:1] in t else source) if source else "",
+            signed[:10] + "T" + signed[11:19] + "Z",
+            confirmed[:10] + "T" + confirmed[11:19] + "Z",
+        )
     )
 
 
@@ -233,14 +237,12 @@ def stream_signatures_csv(
     `on_finish(rows, completed)` is called at the end, or when the consumer stops early
     (a download cut off): `rows` counts the rows handed out, `completed` says whether all were.
     """
-    encoder = CsvEncoder()
-    encoder.add([SIGNATURE_COLUMNS])
     rows_out = 0
     completed = False
     try:
-        yield (BOM if excel else b"") + encoder.take()
+        yield (BOM if excel else b"") + csv_bytes(SIGNATURE_COLUMNS, [])
         dialect = engine.dialect.name
-        format_row = _postgres_row if dialect == "postgresql" else _sqlite_row
+        format_line = _postgres_line if dialect == "postgresql" else _sqlite_line
         key_column = 9 if dialect == "postgresql" else 8
         after: tuple[Any, int] | None = None
         with engine.connect().execution_options(read_only=True) as connection:
@@ -251,10 +253,11 @@ def stream_signatures_csv(
                     ).all()
                 if not batch:
                     break
-                encoder.add_safe(map(format_row, batch))
+                lines = list(map(format_line, batch))
                 after = (batch[-1][key_column], batch[-1][-1])
                 rows_out += len(batch)
-                yield encoder.take()
+                lines.append("")  # the last record's line end
+                yield "\r\n".join(lines).encode("utf-8")
                 if len(batch) < batch_size:
                     break
         completed = True

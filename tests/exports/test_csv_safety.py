@@ -3,13 +3,18 @@ and names in any script come back exactly as they were written."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from campaign.database import utcnow
-from campaign.exports.services import _postgres_row, _sqlite_row
-from campaign.exports.writer import FORMULA_TRIGGERS, csv_bytes, neutralise
+from campaign.exports.services import _postgres_line, _sqlite_line
+from campaign.exports.writer import FORMULA_TRIGGERS, csv_bytes, csv_line, neutralise
 from campaign.extensions import db
 from tests.exports.helpers import as_dicts, parse
 from tests.organisers.fixtures import add_signature
@@ -110,44 +115,38 @@ def test_the_file_is_rfc_4180_with_crlf_line_ends(
 
 
 @pytest.mark.parametrize("value", [*HOSTILE, *SAFE, "", "'already quoted", "=", "-", "café"])
-def test_the_fast_row_formatters_follow_the_same_rule_as_neutralise(value: str) -> None:
-    row = (
-        value,
-        value,
-        value,
-        value,
-        value,
-        True,
-        value,
-        "2026-11-28 10:00:00.000000",
-        "2026-11-28 11:00:00.000000",
-        None,
-        1,
-    )
-    expected = neutralise(value)
-    sqlite = _sqlite_row(row)
-    postgres = _postgres_row(row)
-    for formatted in (sqlite, postgres):
-        assert [formatted[i] for i in (0, 1, 2, 3, 4, 6)] == [expected] * 6
-        assert formatted[5] == "true"
-    assert sqlite[7:] == ("2026-11-28T10:00:00Z", "2026-11-28T11:00:00Z")
+def test_the_fast_line_builders_follow_the_same_rules_as_neutralise_and_csv_writer(
+    value: str,
+) -> None:
+    stored = ("2026-11-28 10:00:00.000000", "2026-11-28 11:00:00.000000")
+    iso = ("2026-11-28T10:00:00Z", "2026-11-28T11:00:00Z")
+    row = (value, value, value, value, value, 1, value)
+    cell = neutralise(value)
+    expected = csv_text([cell, cell, cell, cell, cell, "true", cell, *iso])
+    assert _sqlite_line((*row, *stored, 7)) == expected
+    assert _postgres_line((*row, *iso, "key", 7)) == expected
+
+
+def csv_text(fields: list[str]) -> str:
+    """What csv.writer writes for the record, without its line end."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(fields)
+    return buffer.getvalue().removesuffix("\r\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=12), min_size=1, max_size=9)
+)
+def test_csv_line_writes_exactly_what_csv_writer_writes(fields: list[str]) -> None:
+    assert csv_line(fields) == csv_text(fields)
+    assert parse((csv_line(fields) + "\r\n").encode()) == [fields]
 
 
 def test_empty_optional_cells_stay_empty() -> None:
-    row = (
-        "A",
-        "B",
-        "a@example.org",
-        "FR",
-        None,
-        False,
-        None,
-        "2026-11-28 10:00:00.000000",
-        "2026-11-28 11:00:00.000000",
-        None,
-        1,
-    )
-    assert _sqlite_row(row)[4:7] == (None, "false", None)
+    stored = ("2026-11-28 10:00:00.000000", "2026-11-28 11:00:00.000000")
+    line = _sqlite_line(("A", "B", "a@example.org", "FR", None, 0, None, *stored, 1))
+    assert line == "A,B,a@example.org,FR,,false,,2026-11-28T10:00:00Z,2026-11-28T11:00:00Z"
     assert parse(csv_bytes(["a", "b"], [[None, 0]])) == [["a", "b"], ["", "0"]]
 
 
