@@ -212,6 +212,8 @@ def authenticate(
         ok = verify_password(organiser.password_hash, password)
     if not ok:
         throttle.record_failure(session, keys, now, policy)
+        # Each made-up address tried leaves a counter; those no longer counting go here.
+        throttle.forget_old(session, now, policy)
         return LoginOutcome(None)
 
     assert organiser is not None

@@ -187,3 +187,14 @@ def _token(client: FlaskClient) -> str:
 def test_the_slowdown_doubles_and_is_capped(failures: int) -> None:
     expected = {0: 0, 2: 0, 3: 0.5, 4: 1, 8: 4, 30: 4}[failures]
     assert POLICY.delay(failures) == expected
+
+
+def test_counters_that_no_longer_count_are_deleted(app: Flask) -> None:
+    attempt(app, "first@example.org", "wrong password!!")
+    attempt(
+        app, "later@example.org", "wrong password!!", timedelta(minutes=31), address="192.0.2.99"
+    )
+    with app.app_context():
+        rows = db.session.scalars(select(LoginThrottle)).all()
+    # The first attempt's two counters (account and address) are gone; the later ones stay.
+    assert len(rows) == 2
