@@ -6,6 +6,7 @@ Nothing else in the project reads `os.environ`: everything goes through `Config`
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -154,3 +155,25 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 64 * 1024)
+
+    # Organisers and exports
+    # A login lasts one working day from the moment the password was typed, however active.
+    ORGANISER_SESSION_HOURS = _int("ORGANISER_SESSION_HOURS", 9)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=ORGANISER_SESSION_HOURS)
+    # Failed logins: answers slow down after LOGIN_SLOWDOWN_AFTER failures (doubling from
+    # LOGIN_SLOWDOWN_SECONDS up to LOGIN_SLOWDOWN_MAX_SECONDS), and logins are refused for
+    # LOGIN_BLOCK_MINUTES once an account (or one browser) reaches LOGIN_ACCOUNT_LIMIT, or a
+    # client address LOGIN_ADDRESS_LIMIT, failures without LOGIN_BLOCK_MINUTES of quiet.
+    LOGIN_SLOWDOWN_AFTER = _int("LOGIN_SLOWDOWN_AFTER", 3)
+    LOGIN_SLOWDOWN_SECONDS = float(_env("LOGIN_SLOWDOWN_SECONDS", "0.5") or 0.5)
+    LOGIN_SLOWDOWN_MAX_SECONDS = float(_env("LOGIN_SLOWDOWN_MAX_SECONDS", "4") or 4)
+    LOGIN_ACCOUNT_LIMIT = _int("LOGIN_ACCOUNT_LIMIT", 10)
+    LOGIN_ADDRESS_LIMIT = _int("LOGIN_ADDRESS_LIMIT", 30)
+    LOGIN_BLOCK_MINUTES = _int("LOGIN_BLOCK_MINUTES", 15)
+    # A browser that logged in before is trusted for this long: a flood of wrong passwords
+    # for an account never locks its owner out of a browser they already use.
+    LOGIN_KNOWN_BROWSER_DAYS = _int("LOGIN_KNOWN_BROWSER_DAYS", 90)
+    # Rows read per query while streaming a CSV export (memory is proportional to it).
+    EXPORT_BATCH_SIZE = _int("EXPORT_BATCH_SIZE", 2000)
+    # Seconds the organisers' dashboard keeps its figures (0: always fresh).
+    DASHBOARD_CACHE_SECONDS = float(_env("DASHBOARD_CACHE_SECONDS", "0") or 0)

@@ -15,6 +15,7 @@ from campaign.database import configure_sqlite
 from campaign.extensions import csrf, db, limiter, migrate
 from campaign.links import public_url_for
 from campaign.logs import redact_request_log
+from campaign.organisers.auth import configure_login
 from campaign.protection.headers import init_security_headers
 from campaign.protection.requests import init_request_checks
 
@@ -54,6 +55,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     # Absolute links (from PUBLIC_URL) for email templates, which have no request to go by.
     app.jinja_env.globals["public_url_for"] = public_url_for
+    configure_login(app)
     app.extensions["campaign_page_cache"] = ShortLivedCache(app.config["TALLY_CACHE_SECONDS"])
 
     with app.app_context():
@@ -86,13 +88,19 @@ def _check_secret_key(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from campaign import health
     from campaign.campaigns import views as campaign_views
+    from campaign.dashboard import views as dashboard_views
     from campaign.errors import register_error_pages
+    from campaign.exports import views as export_views
+    from campaign.organisers import views as organiser_views
     from campaign.privacy import views as privacy_views
     from campaign.signing import views as signing_views
 
     app.register_blueprint(campaign_views.bp)
     app.register_blueprint(signing_views.bp)
     app.register_blueprint(privacy_views.bp)
+    app.register_blueprint(organiser_views.bp)
+    app.register_blueprint(dashboard_views.bp)
+    app.register_blueprint(export_views.bp)
     app.register_blueprint(health.bp)
     register_error_pages(app)
 
@@ -102,7 +110,9 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from campaign.campaigns.cli import campaigns_cli
+    from campaign.exports.cli import export_cli
     from campaign.mail.cli import mail_cli
+    from campaign.organisers.cli import organisers_cli
     from campaign.privacy.cli import privacy_cli
     from campaign.tallies.cli import tallies_cli
 
@@ -110,3 +120,5 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(mail_cli)
     app.cli.add_command(tallies_cli)
     app.cli.add_command(privacy_cli)
+    app.cli.add_command(organisers_cli)
+    app.cli.add_command(export_cli)

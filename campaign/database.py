@@ -65,7 +65,8 @@ def configure_sqlite(engine: Engine, busy_timeout: int) -> None:
     WAL lets readers go on while one writer writes; `BEGIN IMMEDIATE` takes the write lock
     when a write transaction starts, so it waits (up to the busy timeout) instead of failing
     later with "database is locked" when a read lock cannot be upgraded. Read-only requests
-    (GET and HEAD) begin deferred, so page views never queue behind writers.
+    (GET and HEAD), and connections given the execution option `read_only=True` (a CLI
+    export), begin deferred, so readers never queue behind writers, nor writers behind them.
     """
 
     @event.listens_for(engine, "connect")
@@ -80,5 +81,7 @@ def configure_sqlite(engine: Engine, busy_timeout: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
-        read_only = has_request_context() and request.method in ("GET", "HEAD")
+        read_only = connection.get_execution_options().get("read_only", False) or (
+            has_request_context() and request.method in ("GET", "HEAD")
+        )
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -1,16 +1,22 @@
 """Every model, in one import, for Alembic and for `create_all` in tests."""
 
+from campaign.audit.models import AuditEvent
 from campaign.campaigns.models import Campaign, CampaignTranslation
 from campaign.mail.models import OutboxMessage
+from campaign.organisers.models import CampaignMembership, LoginThrottle, Organiser
 from campaign.privacy.models import AnonymisationPostponement, ErasureCount
 from campaign.signing.models import Signature
 from campaign.tallies.models import TallyShard
 
 __all__ = [
     "AnonymisationPostponement",
+    "AuditEvent",
     "Campaign",
+    "CampaignMembership",
     "CampaignTranslation",
     "ErasureCount",
+    "LoginThrottle",
+    "Organiser",
     "OutboxMessage",
     "Signature",
     "TallyShard",

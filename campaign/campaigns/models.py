@@ -31,10 +31,16 @@ class Campaign(Base):
     closes_at: Mapped[datetime | None]
     featured: Mapped[bool] = mapped_column(default=False)
     show_recent_signers: Mapped[bool] = mapped_column(default=True)
+    # An organiser's emergency brake (or the day of delivery): the form gives way to
+    # `paused_message` and no signature is taken, whatever the open and close times.
+    signing_paused: Mapped[bool] = mapped_column(default=False)
+    paused_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     def is_open(self, now: datetime) -> bool:
+        if self.signing_paused:
+            return False
         if self.opens_at is not None and now < self.opens_at:
             return False
         return self.closes_at is None or now < self.closes_at

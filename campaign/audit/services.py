@@ -1,0 +1,71 @@
+"""Writing and reading the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+
+from campaign.audit.models import AuditEvent
+from campaign.campaigns.models import Campaign
+from campaign.database import DbSession
+from campaign.organisers.models import Organiser
+
+COMMAND_LINE = "command line"
+
+
+def record_event(
+    session: DbSession,
+    *,
+    actor: Organiser | None,
+    action: str,
+    campaign_id: int | None,
+    details: dict[str, Any],
+    now: datetime,
+    row_count: int | None = None,
+    completed: bool = True,
+) -> AuditEvent:
+    """Add an event to the log; `actor` None means the command line (an operator)."""
+    event = AuditEvent(
+        created_at=now,
+        organiser_id=actor.id if actor is not None else None,
+        actor=actor.email if actor is not None else COMMAND_LINE,
+        action=action,
+        campaign_id=campaign_id,
+        details=details,
+        row_count=row_count,
+        completed=completed,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def finish_export(engine: Engine, event_id: int, row_count: int, completed: bool) -> None:
+    """Record how many rows an export sent, in a transaction of its own.
+
+    The export's event is committed before the first row goes out, so even a download that
+    is interrupted (or a process that dies) leaves a trace of who started it.
+    """
+    with engine.begin() as connection:
+        connection.execute(
+            update(AuditEvent)
+            .where(AuditEvent.id == event_id)
+            .values(row_count=row_count, completed=completed)
+        )
+
+
+def recent_events(
+    session: DbSession, *, limit: int = 100, before_id: int | None = None
+) -> list[tuple[AuditEvent, str | None]]:
+    """The newest events first, each with its campaign's slug (None if it was deleted)."""
+    query = (
+        select(AuditEvent, Campaign.slug)
+        .outerjoin(Campaign, Campaign.id == AuditEvent.campaign_id)
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    return [(event, slug) for event, slug in session.execute(query).all()]

@@ -1,0 +1,1 @@
+"""The organisers' dashboard: how each campaign is doing, in figures and plots."""

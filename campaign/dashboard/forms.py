@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from campaign.campaigns.settings import MAX_GOAL, MAX_PAUSED_MESSAGE, CampaignSettings
+from campaign.signing.forms import clean_text
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class CampaignSettingsForm(FlaskForm):
+    goal = IntegerField(
+        _l("Goal (confirmed signatures)"),
+        validators=[
+            DataRequired(_l("Please enter a goal.")),
+            NumberRange(
+                min=1, max=MAX_GOAL, message=_l("Please enter a number from 1 to 1,000,000,000.")
+            ),
+        ],
+    )
+    opens_at = DateTimeLocalField(
+        _l("Opens at (UTC, optional)"),
+        format=TIME_FORMAT,
+        validators=[Optional()],
+    )
+    closes_at = DateTimeLocalField(
+        _l("Closes at (UTC, optional)"),
+        format=TIME_FORMAT,
+        validators=[Optional()],
+    )
+    show_recent_signers = BooleanField(_l("Show recent signatures (country and time only)"))
+    signing_paused = BooleanField(_l("Pause signing: show the message below instead of the form"))
+    paused_message = TextAreaField(
+        _l("Message shown while signing is paused"),
+        filters=[clean_text],
+        validators=[
+            Length(max=MAX_PAUSED_MESSAGE, message=_l("Please use at most 500 characters."))
+        ],
+    )
+
+    def fill_from(self, settings: CampaignSettings) -> None:
+        self.goal.data = settings.goal
+        self.opens_at.data = settings.opens_at.replace(tzinfo=None) if settings.opens_at else None
+        self.closes_at.data = (
+            settings.closes_at.replace(tzinfo=None) if settings.closes_at else None
+        )
+        self.show_recent_signers.data = settings.show_recent_signers
+        self.signing_paused.data = settings.signing_paused
+        self.paused_message.data = settings.paused_message or ""
+
+    def settings(self) -> CampaignSettings:
+        return CampaignSettings(
+            goal=int(self.goal.data),
+            opens_at=_utc(self.opens_at.data),
+            closes_at=_utc(self.closes_at.data),
+            show_recent_signers=bool(self.show_recent_signers.data),
+            signing_paused=bool(self.signing_paused.data),
+            paused_message=self.paused_message.data or None,
+        )

@@ -1,0 +1,150 @@
+"""The organisers' dashboard: the campaign list, a campaign's figures and plots, its
+settings, and the printable delivery report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
+from flask_babel import format_date, format_number, format_percent, get_locale
+from flask_babel import gettext as _
+from flask_login import login_required
+from werkzeug.wrappers import Response as BaseResponse
+
+from campaign.campaigns.content import render_body
+from campaign.campaigns.settings import CampaignSettings, InvalidSettings, update_campaign_settings
+from campaign.countries import country_name
+from campaign.dashboard import charts
+from campaign.dashboard.forms import CampaignSettingsForm
+from campaign.dashboard.services import campaign_overview, campaign_stats
+from campaign.database import utcnow
+from campaign.extensions import db
+from campaign.organisers.auth import campaign_for_organiser, current_organiser
+from campaign.organisers.services import visible_campaigns
+from campaign.tallies.services import read_tally
+
+bp = Blueprint("dashboard", __name__, url_prefix="/organiser")
+
+TOP_COUNTRIES = 10
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _number(value: int) -> str:
+    return str(format_number(value))
+
+
+@bp.get("/")
+@login_required
+def index() -> Response:
+    now = utcnow()
+    overviews = [
+        campaign_overview(db.session, campaign, now)
+        for campaign in visible_campaigns(db.session, current_organiser())
+    ]
+    return make_response(render_template("dashboard/index.html", overviews=overviews))
+
+
+@bp.get("/campaigns/<slug>")
+@login_required
+def campaign(slug: str) -> Response:
+    campaign = campaign_for_organiser(slug)
+    now = utcnow()
+    stats = campaign_stats(db.session, campaign, now)
+    locale = str(get_locale())
+    names = {code: country_name(code, locale) for code, _count in stats.countries}
+    top = stats.countries[:TOP_COUNTRIES]
+    others = sum(n for _code, n in stats.countries[TOP_COUNTRIES:])
+    country_rows = [(names[code], n) for code, n in top]
+    if others:
+        country_rows.append((_("Other countries"), others))
+    source_rows = [(source or _("(no share code)"), n) for source, n in stats.sources]
+
+    plots = {}
+    if stats.daily:
+
+        def day(start: datetime) -> str:
+            return str(format_date(start.date(), "d MMM"))
+
+        def hour(start: datetime) -> str:
+            return start.strftime("%H:00")
+
+        plots["daily"] = charts.per_period_chart(
+            stats.daily, day, _("Confirmed signatures per day"), _number
+        )
+        plots["cumulative"] = charts.cumulative_chart(
+            stats.daily, day, _("Total confirmed signatures, day by day"), _number
+        )
+        plots["hourly"] = charts.per_period_chart(
+            stats.hourly, hour, _("Confirmed signatures per hour, last 48 hours (UTC)"), _number
+        )
+    if country_rows:
+        plots["countries"] = charts.bar_chart(country_rows, _("Top countries"), _number)
+    if source_rows:
+        plots["sources"] = charts.bar_chart(source_rows, _("Signatures by source"), _number)
+    return make_response(
+        render_template(
+            "dashboard/campaign.html",
+            campaign=campaign,
+            stats=stats,
+            plots=plots,
+            country_rows=country_rows,
+            source_rows=source_rows,
+            percent=lambda rate: format_percent(rate, "#,##0.0%") if rate is not None else "–",
+        )
+    )
+
+
+@bp.route("/campaigns/<slug>/settings", methods=["GET", "POST"])
+@login_required
+def settings(slug: str) -> BaseResponse:
+    campaign = campaign_for_organiser(slug)
+    form = CampaignSettingsForm()
+    error = None
+    if request.method == "GET":
+        form.fill_from(CampaignSettings.of(campaign))
+    elif form.validate_on_submit():
+        try:
+            changes = update_campaign_settings(
+                db.session, campaign, form.settings(), actor=current_organiser(), now=utcnow()
+            )
+        except InvalidSettings as invalid:
+            db.session.rollback()
+            error = str(invalid)
+        else:
+            db.session.commit()
+            return redirect(
+                url_for("dashboard.settings", slug=slug, saved=1 if changes else 0), code=303
+            )
+    status = 422 if request.method == "POST" else 200
+    saved = request.args.get("saved")
+    return make_response(
+        render_template(
+            "dashboard/settings.html", campaign=campaign, form=form, error=error, saved=saved
+        ),
+        status,
+    )
+
+
+@bp.get("/campaigns/<slug>/report")
+@login_required
+def report(slug: str) -> Response:
+    campaign = campaign_for_organiser(slug)
+    locale = str(get_locale())
+    tally = read_tally(db.session, campaign.id)
+    rows = [(country_name(code, locale), code, n) for code, n in tally.by_country]
+    return make_response(
+        render_template(
+            "dashboard/report.html",
+            campaign=campaign,
+            body=render_body(campaign.body),
+            tally=tally,
+            rows=rows,
+            today=utcnow().date(),
+        )
+    )

@@ -1,0 +1,147 @@
+"""`flask export signatures SLUG` and `flask export tallies SLUG`: CSV to stdout or a file."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from campaign.audit.services import finish_export, record_event
+from campaign.campaigns.services import find_campaign
+from campaign.database import utcnow
+from campaign.exports.services import (
+    TALLY_KINDS,
+    BadExportRequest,
+    parse_signature_filters,
+    stream_signatures_csv,
+    tallies_csv,
+    tally_rows,
+)
+from campaign.extensions import db
+
+export_cli = AppGroup("export", help="CSV exports (the same as the organisers' downloads).")
+
+
+def _write(chunks: Iterable[bytes], output: Path | None) -> None:
+    """Write to stdout, or to `output` through a temporary file renamed at the end, so a
+    failed export never leaves a file that looks complete."""
+    if output is None:
+        stream: BinaryIO = sys.stdout.buffer
+        for chunk in chunks:
+            stream.write(chunk)
+        stream.flush()
+        return
+    partial = output.with_name(output.name + ".part")
+    try:
+        with partial.open("wb") as file:
+            for chunk in chunks:
+                file.write(chunk)
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _campaign_id(slug: str) -> int:
+    campaign = find_campaign(db.session, slug)
+    if campaign is None:
+        raise click.ClickException(f"No campaign has the slug {slug!r}.")
+    return campaign.id
+
+
+output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+excel_option = click.option(
+    "--excel", is_flag=True, help="Start with a byte-order mark, so Excel reads UTF-8."
+)
+
+
+@export_cli.command("signatures")
+@click.argument("slug")
+@output_option
+@click.option(
+    "--since", metavar="DATE", help="Confirmed on or after this day (UTC), e.g. 2026-12-01."
+)
+@click.option("--until", metavar="DATE", help="Confirmed on or before this day (UTC).")
+@click.option("--opt-in", is_flag=True, help="Only those who agreed to be contacted.")
+@excel_option
+def signatures_command(
+    slug: str, output: Path | None, since: str | None, until: str | None, opt_in: bool, excel: bool
+) -> None:
+    """Confirmed signatures of campaign SLUG, as CSV."""
+    try:
+        filters = parse_signature_filters(since, until, "true" if opt_in else None)
+    except BadExportRequest as error:
+        raise click.UsageError(str(error)) from error
+    campaign_id = _campaign_id(slug)
+    event = record_event(
+        db.session,
+        actor=None,
+        action="export.signatures",
+        campaign_id=campaign_id,
+        details={**filters.as_details(), "excel": excel},
+        now=utcnow(),
+        completed=False,
+    )
+    event_id = event.id
+    db.session.commit()
+    db.session.remove()  # no session, and so no connection, held while rows stream
+    engine = db.engine
+    rows_written: list[int] = []
+
+    def finished(rows: int, completed: bool) -> None:
+        rows_written.append(rows)
+        finish_export(engine, event_id, rows, completed)
+
+    _write(
+        stream_signatures_csv(
+            engine,
+            campaign_id,
+            filters,
+            batch_size=current_app.config["EXPORT_BATCH_SIZE"],
+            excel=excel,
+            on_finish=finished,
+        ),
+        output,
+    )
+    if output is not None:
+        click.echo(f"{rows_written[0]} signatures written to {output}", err=True)
+
+
+@export_cli.command("tallies")
+@click.argument("slug")
+@output_option
+@click.option(
+    "--by",
+    "kind",
+    type=click.Choice(TALLY_KINDS),
+    default="country",
+    show_default=True,
+    help="One row per country, per day (with the running total) or per source.",
+)
+@excel_option
+def tallies_command(slug: str, output: Path | None, kind: str, excel: bool) -> None:
+    """Confirmed signature counts of campaign SLUG, as CSV."""
+    campaign_id = _campaign_id(slug)
+    now = utcnow()
+    rows = tally_rows(db.session, campaign_id, kind, now)
+    record_event(
+        db.session,
+        actor=None,
+        action="export.tallies",
+        campaign_id=campaign_id,
+        details={"by": kind, "excel": excel},
+        now=now,
+        row_count=len(rows),
+    )
+    db.session.commit()
+    _write([tallies_csv(rows, kind, excel)], output)

@@ -1,0 +1,1 @@
+"""Organisers: staff accounts, logging in, and who may see which campaign."""

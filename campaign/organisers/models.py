@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from campaign.database import Base, utcnow
+
+
+class Organiser(Base):
+    """A member of campaign staff who logs in to watch campaigns and export signatures.
+
+    Accounts are deactivated, never deleted, so the audit log keeps saying who did what.
+    """
+
+    __tablename__ = "organisers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # trimmed and lowercased
+    # Argon2id, in the PHC string format (parameters and salt included).
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    # Flask-Login's user interface.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        """What the session cookie holds: the id and a fingerprint of the password hash.
+
+        A new password (or a deactivation, which the loader checks) ends every session at
+        once, on every browser, with nothing to store server-side.
+        """
+        return f"{self.id}:{self.session_fingerprint()}"
+
+    def session_fingerprint(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+
+class CampaignMembership(Base):
+    """An organiser may see this campaign (admins see every campaign without one)."""
+
+    __tablename__ = "campaign_memberships"
+
+    organiser_id: Mapped[int] = mapped_column(
+        ForeignKey("organisers.id", ondelete="CASCADE"), primary_key=True
+    )
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginThrottle(Base):
+    """Recent failed logins for one account, one browser or one client address.
+
+    The key is a keyed hash (HMAC with the secret key) of the email address, the browser's
+    token or the address: never the value itself, and the same for addresses that have no
+    account, so the table tells nobody which accounts exist.
+    """
+
+    __tablename__ = "login_throttles"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)  # account, browser, address
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    blocked_until: Mapped[datetime | None]

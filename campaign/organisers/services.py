@@ -1,0 +1,231 @@
+"""Organiser accounts, who may see which campaign, and logging in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from campaign.campaigns.models import Campaign
+from campaign.database import DbSession
+from campaign.organisers import throttle
+from campaign.organisers.models import CampaignMembership, Organiser
+from campaign.organisers.passwords import (
+    MAX_LENGTH,
+    check_new_password,
+    hash_password,
+    needs_rehash,
+    spend_verification_time,
+    verify_password,
+)
+from campaign.organisers.throttle import ThrottleKey, ThrottlePolicy
+
+
+class OrganiserError(Exception):
+    """An account operation that cannot be done; the message says why, for the operator."""
+
+
+def normalise_organiser_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_organiser(session: DbSession, email: str) -> Organiser | None:
+    address = normalise_organiser_email(email)
+    if not address or len(address) > 254:
+        return None
+    return session.scalar(select(Organiser).where(Organiser.email == address))
+
+
+def get_organiser(session: DbSession, email: str) -> Organiser:
+    organiser = find_organiser(session, email)
+    if organiser is None:
+        raise OrganiserError(f"No organiser has the address {normalise_organiser_email(email)}.")
+    return organiser
+
+
+def create_organiser(
+    session: DbSession, email: str, password: str, *, admin: bool, now: datetime
+) -> Organiser:
+    """A new, active account; raises OrganiserError or PasswordRejected."""
+    address = normalise_organiser_email(email)
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise OrganiserError(f"{address!r} is not a valid email address.") from error
+    if find_organiser(session, address) is not None:
+        raise OrganiserError(f"An organiser with the address {address} already exists.")
+    check_new_password(password, address)
+    organiser = Organiser(
+        email=address,
+        password_hash=hash_password(password),
+        is_admin=admin,
+        active=True,
+        created_at=now,
+        password_changed_at=now,
+    )
+    session.add(organiser)
+    session.flush()
+    return organiser
+
+
+def set_password(session: DbSession, organiser: Organiser, password: str, now: datetime) -> None:
+    """A new password; every session of the account ends (see Organiser.get_id)."""
+    check_new_password(password, organiser.email)
+    organiser.password_hash = hash_password(password)
+    organiser.password_changed_at = now
+    session.flush()
+
+
+def set_active(session: DbSession, organiser: Organiser, active: bool) -> None:
+    """Deactivating ends the account's sessions at their next request and refuses logins."""
+    organiser.active = active
+    session.flush()
+
+
+def find_campaign_by_slug(session: DbSession, slug: str) -> Campaign:
+    campaign = session.scalar(select(Campaign).where(Campaign.slug == slug))
+    if campaign is None:
+        raise OrganiserError(f"No campaign has the slug {slug!r}.")
+    return campaign
+
+
+def grant(session: DbSession, organiser: Organiser, campaign: Campaign, now: datetime) -> bool:
+    """Let the organiser see the campaign; False if they already could."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    added = session.execute(
+        insert(CampaignMembership)
+        .values(organiser_id=organiser.id, campaign_id=campaign.id, created_at=now)
+        .on_conflict_do_nothing()
+        .returning(CampaignMembership.organiser_id)
+    ).scalar()
+    return added is not None
+
+
+def revoke(session: DbSession, organiser: Organiser, campaign: Campaign) -> bool:
+    result = session.execute(
+        delete(CampaignMembership)
+        .where(CampaignMembership.organiser_id == organiser.id)
+        .where(CampaignMembership.campaign_id == campaign.id)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def list_organisers(session: DbSession) -> list[tuple[Organiser, list[str]]]:
+    """Every account with the slugs of the campaigns it was granted, by address."""
+    organisers = session.scalars(select(Organiser).order_by(Organiser.email)).all()
+    memberships = session.execute(
+        select(CampaignMembership.organiser_id, Campaign.slug)
+        .join(Campaign, Campaign.id == CampaignMembership.campaign_id)
+        .order_by(Campaign.slug)
+    ).all()
+    slugs: dict[int, list[str]] = {}
+    for organiser_id, slug in memberships:
+        slugs.setdefault(organiser_id, []).append(slug)
+    return [(organiser, slugs.get(organiser.id, [])) for organiser in organisers]
+
+
+def visible_campaigns(session: DbSession, organiser: Organiser) -> list[Campaign]:
+    """The campaigns the organiser may see: all for an admin, else those granted."""
+    query = select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    if not organiser.is_admin:
+        query = query.join(
+            CampaignMembership,
+            (CampaignMembership.campaign_id == Campaign.id)
+            & (CampaignMembership.organiser_id == organiser.id),
+        )
+    return list(session.scalars(query).all())
+
+
+def may_see(session: DbSession, organiser: Organiser, campaign: Campaign) -> bool:
+    if organiser.is_admin:
+        return True
+    return (
+        session.scalar(
+            select(CampaignMembership.campaign_id)
+            .where(CampaignMembership.organiser_id == organiser.id)
+            .where(CampaignMembership.campaign_id == campaign.id)
+        )
+        is not None
+    )
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    email: str
+    password: str
+    client_address: str
+    # From the browser's signed "known browser" cookie: (organiser id, the browser's token).
+    known_browser: tuple[int, str] | None
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    organiser: Organiser | None  # None: refused, or a wrong address or password
+    blocked_until: datetime | None = None
+
+
+def _throttle_keys(
+    attempt: LoginAttempt, organiser: Organiser | None, secret_key: str
+) -> list[ThrottleKey]:
+    keys = [throttle.throttle_key(secret_key, throttle.ADDRESS, attempt.client_address)]
+    if organiser is not None and attempt.known_browser and attempt.known_browser[0] == organiser.id:
+        keys.append(throttle.throttle_key(secret_key, throttle.BROWSER, attempt.known_browser[1]))
+    else:
+        address = normalise_organiser_email(attempt.email)[:254]
+        keys.append(throttle.throttle_key(secret_key, throttle.ACCOUNT, address))
+    return keys
+
+
+def authenticate(
+    session: DbSession,
+    attempt: LoginAttempt,
+    *,
+    secret_key: str,
+    policy: ThrottlePolicy,
+    now: datetime,
+    wait: Callable[[float], None],
+) -> LoginOutcome:
+    """Check an email and password, within the throttling rules.
+
+    An unknown address, a deactivated account and a wrong password take the same time and
+    give the same answer. `wait` is how the answer is slowed down after repeated failures
+    (time.sleep in a request).
+    """
+    organiser = find_organiser(session, attempt.email)
+    keys = _throttle_keys(attempt, organiser, secret_key)
+    decision = throttle.check_throttle(session, keys, now, policy)
+    if decision.blocked_until is not None:
+        return LoginOutcome(None, decision.blocked_until)
+    if decision.delay_seconds:
+        wait(decision.delay_seconds)
+
+    password = attempt.password[:MAX_LENGTH]
+    if organiser is None or not organiser.active:
+        spend_verification_time(password)
+        ok = False
+    else:
+        ok = verify_password(organiser.password_hash, password)
+    if not ok:
+        throttle.record_failure(session, keys, now, policy)
+        # Each made-up address tried leaves a counter; those no longer counting go here.
+        throttle.forget_old(session, now, policy)
+        return LoginOutcome(None)
+
+    assert organiser is not None
+    if needs_rehash(organiser.password_hash):
+        organiser.password_hash = hash_password(password)
+    organiser.last_login_at = now
+    throttle.clear(session, [key for key in keys if key.scope != throttle.ADDRESS])
+    session.flush()
+    return LoginOutcome(organiser)
+
+
+def unblock_account(session: DbSession, email: str, secret_key: str) -> None:
+    """Forget the failed logins counted against an address (after a password reset)."""
+    address = normalise_organiser_email(email)
+    throttle.clear(session, [throttle.throttle_key(secret_key, throttle.ACCOUNT, address)])

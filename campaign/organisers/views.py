@@ -1,0 +1,128 @@
+"""Logging in and out, and the audit log (admins)."""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from campaign.audit.services import recent_events
+from campaign.database import utcnow
+from campaign.extensions import csrf, db
+from campaign.organisers.auth import (
+    LOGIN_AT,
+    current_organiser,
+    known_browser,
+    remember_browser,
+    safe_next,
+    throttle_policy,
+)
+from campaign.organisers.forms import LoginForm
+from campaign.organisers.services import LoginAttempt, authenticate
+
+bp = Blueprint("organisers", __name__, url_prefix="/organiser")
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    # Staff pages and exports hold supporters' data: never kept by a cache or indexed.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _login_page(form: LoginForm, status: int = 200, **context: object) -> Response:
+    return make_response(render_template("organisers/login.html", form=form, **context), status)
+
+
+def _refused(form: LoginForm, until: datetime, now: datetime) -> Response:
+    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+    response = _login_page(form, 429, blocked_minutes=minutes)
+    response.headers["Retry-After"] = str(minutes * 60)
+    return response
+
+
+# The form checks its own CSRF token, so an expired one shows the form again with a clear
+# message rather than a bare error page.
+@csrf.exempt
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> BaseResponse:
+    form = LoginForm()
+    if request.method == "GET":
+        asked = request.args.get("next")
+        if asked and not safe_next(asked):
+            # Drop a hostile `next` from the address itself, so no link on the page
+            # (the language switcher keeps the query) carries it on.
+            query = {k: v for k, v in request.args.items() if k != "next"}
+            return redirect(url_for("organisers.login", **query))
+        form.next.data = safe_next(asked) or ""
+        if current_user.is_authenticated:
+            return redirect(form.next.data or url_for("dashboard.index"))
+        return _login_page(form)
+
+    if not form.validate_on_submit():
+        return _login_page(form, 400 if "csrf_token" in form.errors else 422)
+
+    now = utcnow()
+    attempt = LoginAttempt(
+        email=form.email.data,
+        password=form.password.data,
+        client_address=request.remote_addr or "",
+        known_browser=known_browser(),
+    )
+    outcome = authenticate(
+        db.session,
+        attempt,
+        secret_key=current_app.config["SECRET_KEY"],
+        policy=throttle_policy(),
+        now=now,
+        wait=time.sleep,
+    )
+    db.session.commit()  # failures are counted even when the answer is "no"
+    if outcome.blocked_until is not None:
+        return _refused(form, outcome.blocked_until, now)
+    if outcome.organiser is None:
+        form.password.data = ""
+        return _login_page(form, 422, failed=True)
+
+    # A fresh session: nothing from before the login (a planted CSRF token, a stale id).
+    session.clear()
+    login_user(outcome.organiser)
+    session.permanent = True
+    session[LOGIN_AT] = int(time.time())
+    response = redirect(safe_next(form.next.data) or url_for("dashboard.index"), code=303)
+    remember_browser(response, outcome.organiser)
+    return response
+
+
+@bp.post("/logout")
+def logout() -> BaseResponse:
+    logout_user()
+    session.clear()
+    return redirect(url_for("organisers.login"), code=303)
+
+
+@bp.get("/audit")
+@login_required
+def audit() -> Response:
+    if not current_organiser().is_admin:
+        abort(403)
+    before = request.args.get("before", "")
+    before_id = int(before) if before.isdigit() and len(before) <= 12 else None
+    events = recent_events(db.session, limit=100, before_id=before_id)
+    return make_response(render_template("organisers/audit.html", events=events))
