@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 
 from campaign.audit.models import AuditEvent
 from campaign.campaigns.models import Campaign
@@ -40,6 +40,41 @@ def record_event(
     session.add(event)
     session.flush()
     return event
+
+
+def record_event_apart(
+    engine: Engine,
+    *,
+    actor: Organiser | None,
+    action: str,
+    campaign_id: int | None,
+    details: dict[str, Any],
+    now: datetime,
+    row_count: int | None = None,
+    completed: bool = True,
+) -> int:
+    """Add an event in a transaction of its own, whose first statement is the insert; its id.
+
+    For a download, a GET whose own transaction only reads: on SQLite a transaction that has
+    read cannot start writing if anyone else wrote since (SQLite refuses at once, without
+    waiting), so the log must not be written in it.
+    """
+    with engine.begin() as connection:
+        event_id = connection.execute(
+            insert(AuditEvent)
+            .values(
+                created_at=now,
+                organiser_id=actor.id if actor is not None else None,
+                actor=actor.email if actor is not None else COMMAND_LINE,
+                action=action,
+                campaign_id=campaign_id,
+                details=details,
+                row_count=row_count,
+                completed=completed,
+            )
+            .returning(AuditEvent.id)
+        ).scalar_one()
+    return int(event_id)
 
 
 def finish_export(engine: Engine, event_id: int, row_count: int, completed: bool) -> None:

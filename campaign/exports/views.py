@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from campaign.audit.services import finish_export, record_event
+from campaign.audit.services import finish_export, record_event_apart
 from campaign.database import utcnow
 from campaign.exports.services import (
     BadExportRequest,
@@ -59,8 +59,10 @@ def signatures_csv(slug: str) -> BaseResponse:
     now = utcnow()
     excel = _excel()
     campaign_id = campaign.id
-    event = record_event(
-        db.session,
+    engine = db.engine
+    # The log says who started an export before any row leaves.
+    event_id = record_event_apart(
+        engine,
         actor=current_organiser(),
         action="export.signatures",
         campaign_id=campaign_id,
@@ -68,9 +70,6 @@ def signatures_csv(slug: str) -> BaseResponse:
         now=now,
         completed=False,
     )
-    event_id = event.id
-    db.session.commit()  # the log says who started an export before any row leaves
-    engine = db.engine
 
     def finished(rows: int, completed: bool) -> None:
         finish_export(engine, event_id, rows, completed)
@@ -100,17 +99,15 @@ def tallies_csv_view(slug: str) -> BaseResponse:
     now = utcnow()
     excel = _excel()
     rows = tally_rows(db.session, campaign.id, kind, now)
-    record_event(
-        db.session,
+    record_event_apart(
+        db.engine,
         actor=current_organiser(),
         action="export.tallies",
         campaign_id=campaign.id,
         details={"by": kind, "excel": excel},
         now=now,
         row_count=len(rows),
-        completed=True,
     )
-    db.session.commit()
     return _csv_response(
         tallies_csv(rows, kind, excel), export_filename(slug, f"tallies-by-{kind}", now.date())
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -164,9 +163,23 @@ class LoginAttempt:
 
 
 @dataclass(frozen=True)
-class LoginOutcome:
-    organiser: Organiser | None  # None: refused, or a wrong address or password
-    blocked_until: datetime | None = None
+class LoginCheck:
+    """What the database says about a login attempt, before the password is checked."""
+
+    organiser_id: int | None  # an active account with this address, else None
+    password_hash: str | None
+    keys: list[ThrottleKey]
+    blocked_until: datetime | None  # refused until then: do not even check the password
+    delay_seconds: float  # how long to make the answer wait
+
+    def password_matches(self, password: str) -> bool:
+        """Argon2id verification, needing no database. An unknown address or a deactivated
+        account costs the same verification (against a dummy hash), so the answer's timing
+        does not tell which addresses have accounts."""
+        if self.password_hash is None:
+            spend_verification_time(password)
+            return False
+        return verify_password(self.password_hash, password[:MAX_LENGTH])
 
 
 def _throttle_keys(
@@ -181,48 +194,57 @@ def _throttle_keys(
     return keys
 
 
-def authenticate(
+def check_login(
     session: DbSession,
     attempt: LoginAttempt,
     *,
     secret_key: str,
     policy: ThrottlePolicy,
     now: datetime,
-    wait: Callable[[float], None],
-) -> LoginOutcome:
-    """Check an email and password, within the throttling rules.
+) -> LoginCheck:
+    """Read what a login attempt needs; changes nothing.
 
-    An unknown address, a deactivated account and a wrong password take the same time and
-    give the same answer. `wait` is how the answer is slowed down after repeated failures
-    (time.sleep in a request).
+    The caller ends its transaction before `LoginCheck.password_matches` and the wait, so
+    no lock is held while a password is hashed or an answer slowed (on SQLite, a write
+    transaction would stop every signature meanwhile), then calls `finish_login`.
     """
     organiser = find_organiser(session, attempt.email)
     keys = _throttle_keys(attempt, organiser, secret_key)
     decision = throttle.check_throttle(session, keys, now, policy)
-    if decision.blocked_until is not None:
-        return LoginOutcome(None, decision.blocked_until)
-    if decision.delay_seconds:
-        wait(decision.delay_seconds)
+    usable = organiser is not None and organiser.active
+    return LoginCheck(
+        organiser_id=organiser.id if usable and organiser else None,
+        password_hash=organiser.password_hash if usable and organiser else None,
+        keys=keys,
+        blocked_until=decision.blocked_until,
+        delay_seconds=decision.delay_seconds,
+    )
 
-    password = attempt.password[:MAX_LENGTH]
+
+def finish_login(
+    session: DbSession,
+    check: LoginCheck,
+    password: str,
+    matched: bool,
+    *,
+    policy: ThrottlePolicy,
+    now: datetime,
+) -> Organiser | None:
+    """Record the outcome of a checked attempt; the organiser if it logs in, else None."""
+    organiser = (
+        session.get(Organiser, check.organiser_id) if matched and check.organiser_id else None
+    )
     if organiser is None or not organiser.active:
-        spend_verification_time(password)
-        ok = False
-    else:
-        ok = verify_password(organiser.password_hash, password)
-    if not ok:
-        throttle.record_failure(session, keys, now, policy)
+        throttle.record_failure(session, check.keys, now, policy)
         # Each made-up address tried leaves a counter; those no longer counting go here.
         throttle.forget_old(session, now, policy)
-        return LoginOutcome(None)
-
-    assert organiser is not None
+        return None
     if needs_rehash(organiser.password_hash):
-        organiser.password_hash = hash_password(password)
+        organiser.password_hash = hash_password(password[:MAX_LENGTH])
     organiser.last_login_at = now
-    throttle.clear(session, [key for key in keys if key.scope != throttle.ADDRESS])
+    throttle.clear(session, [key for key in check.keys if key.scope != throttle.ADDRESS])
     session.flush()
-    return LoginOutcome(organiser)
+    return organiser
 
 
 def unblock_account(session: DbSession, email: str, secret_key: str) -> None:

@@ -33,7 +33,7 @@ from campaign.organisers.auth import (
     throttle_policy,
 )
 from campaign.organisers.forms import LoginForm
-from campaign.organisers.services import LoginAttempt, authenticate
+from campaign.organisers.services import LoginAttempt, check_login, finish_login
 
 bp = Blueprint("organisers", __name__, url_prefix="/organiser")
 
@@ -78,35 +78,36 @@ def login() -> BaseResponse:
     if not form.validate_on_submit():
         return _login_page(form, 400 if "csrf_token" in form.errors else 422)
 
-    now = utcnow()
     attempt = LoginAttempt(
         email=form.email.data,
         password=form.password.data,
         client_address=request.remote_addr or "",
         known_browser=known_browser(),
     )
-    outcome = authenticate(
-        db.session,
-        attempt,
-        secret_key=current_app.config["SECRET_KEY"],
-        policy=throttle_policy(),
-        now=now,
-        wait=time.sleep,
+    secret_key, policy, now = current_app.config["SECRET_KEY"], throttle_policy(), utcnow()
+    check = check_login(db.session, attempt, secret_key=secret_key, policy=policy, now=now)
+    # Nothing held while the password is hashed or the answer slowed down: on SQLite an
+    # open write transaction would stop every signature meanwhile.
+    db.session.rollback()
+    if check.blocked_until is not None:
+        return _refused(form, check.blocked_until, now)
+    time.sleep(check.delay_seconds)
+    matched = check.password_matches(attempt.password)
+    organiser = finish_login(
+        db.session, check, attempt.password, matched, policy=policy, now=utcnow()
     )
     db.session.commit()  # failures are counted even when the answer is "no"
-    if outcome.blocked_until is not None:
-        return _refused(form, outcome.blocked_until, now)
-    if outcome.organiser is None:
+    if organiser is None:
         form.password.data = ""
         return _login_page(form, 422, failed=True)
 
     # A fresh session: nothing from before the login (a planted CSRF token, a stale id).
     session.clear()
-    login_user(outcome.organiser)
+    login_user(organiser)
     session.permanent = True
     session[LOGIN_AT] = int(time.time())
     response = redirect(safe_next(form.next.data) or url_for("dashboard.index"), code=303)
-    remember_browser(response, outcome.organiser)
+    remember_browser(response, organiser)
     return response
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from campaign.audit.models import AuditEvent
+from campaign.campaigns.models import Campaign
 from campaign.database import utcnow
 from campaign.extensions import db
 from tests.organisers.fixtures import add_signature
@@ -123,3 +125,34 @@ def test_the_log_never_holds_a_supporters_data(
     download(organiser_client, f"/organiser/campaigns/{campaign}/signatures.csv")
     [event] = logged(app)
     assert "Wanjiru" not in str(event.details) and "wanjiru@" not in str(event.details)
+
+
+def test_an_export_is_logged_even_when_someone_writes_while_it_starts(
+    app: Flask, organiser_client: FlaskClient, campaign: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A download is a GET, read in a deferred transaction on SQLite. Had the audit row been
+    # written in that same transaction, SQLite would refuse it (no waiting) whenever a
+    # signature was written between the request's first read and the log.
+    from campaign.exports import views
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    other = create_engine(url)
+    real = views.campaign_for_organiser
+
+    def meanwhile_someone_writes(slug: str) -> Campaign:
+        found = real(slug)
+        with other.begin() as connection:
+            connection.execute(
+                text("UPDATE campaigns SET goal = goal + 1 WHERE slug = :s"), {"s": slug}
+            )
+        return found
+
+    monkeypatch.setattr(views, "campaign_for_organiser", meanwhile_someone_writes)
+    try:
+        for path in ("signatures.csv", "tallies.csv"):
+            response = organiser_client.get(f"/organiser/campaigns/{campaign}/{path}")
+            assert response.status_code == 200, path
+            response.get_data()
+    finally:
+        other.dispose()
+    assert [event.action for event in logged(app)] == ["export.signatures", "export.tallies"]

@@ -3,17 +3,23 @@ way an attacker can use to lock staff out of the browser they already use."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.organisers.models import LoginThrottle
-from campaign.organisers.services import LoginAttempt, authenticate, find_organiser
+from campaign.organisers.services import (
+    LoginAttempt,
+    LoginCheck,
+    check_login,
+    find_organiser,
+    finish_login,
+)
 from campaign.organisers.throttle import ThrottlePolicy
 from tests.organisers.fixtures import PASSWORD, csrf_from, login
 
@@ -35,20 +41,26 @@ def attempt(
     *,
     address: str = "192.0.2.1",
     browser: tuple[int, str] | None = None,
-) -> tuple[object, list[float]]:
-    waits: list[float] = []
+) -> tuple[tuple[str | None, datetime | None], list[float]]:
+    """One login attempt through the services, as the view makes it: ((who logged in, refused
+    until), the waits asked for)."""
+    now = utcnow() + now_offset
     with app.app_context():
-        outcome = authenticate(
+        check = check_login(
             db.session,
             LoginAttempt(email, password, address, browser),
             secret_key=app.config["SECRET_KEY"],
             policy=POLICY,
-            now=utcnow() + now_offset,
-            wait=waits.append,
+            now=now,
         )
+        db.session.rollback()
+        if check.blocked_until is not None:
+            return (None, check.blocked_until), []
+        waits = [check.delay_seconds] if check.delay_seconds else []
+        matched = check.password_matches(password)
+        organiser = finish_login(db.session, check, password, matched, policy=POLICY, now=now)
         db.session.commit()
-        result = (outcome.organiser.email if outcome.organiser else None, outcome.blocked_until)
-    return result, waits
+        return (organiser.email if organiser else None, None), waits
 
 
 def test_answers_slow_down_after_three_failures_then_logins_are_refused_for_a_while(
@@ -198,3 +210,31 @@ def test_counters_that_no_longer_count_are_deleted(app: Flask) -> None:
         rows = db.session.scalars(select(LoginThrottle)).all()
     # The first attempt's two counters (account and address) are gone; the later ones stay.
     assert len(rows) == 2
+
+
+def test_no_database_lock_is_held_while_a_password_is_checked(
+    app: Flask, organiser: str, campaign: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On SQLite a write transaction left open over the Argon2 check (or a slowed answer)
+    # would stop every signature meanwhile. A writer that will not wait must get through.
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    args = {"timeout": 0} if url.startswith("sqlite") else {"connect_timeout": 5}
+    other = create_engine(url, connect_args=args)
+    written: list[int] = []
+    real_check = LoginCheck.password_matches
+
+    def check_while_someone_writes(self: LoginCheck, password: str) -> bool:
+        with other.begin() as connection:
+            result = connection.execute(
+                text("UPDATE campaigns SET goal = goal WHERE slug = :s"), {"s": campaign}
+            )
+            written.append(result.rowcount)
+        return real_check(self, password)
+
+    monkeypatch.setattr(LoginCheck, "password_matches", check_while_someone_writes)
+    try:
+        assert login(app.test_client(), organiser, "wrong password!!").status_code == 422
+        assert login(app.test_client(), organiser).status_code == 303
+    finally:
+        other.dispose()
+    assert written == [1, 1]
