@@ -93,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     from campaign.exports import views as export_views
     from campaign.organisers import views as organiser_views
     from campaign.privacy import views as privacy_views
+    from campaign.protection import views as cleanup_views
     from campaign.signing import views as signing_views
 
     app.register_blueprint(campaign_views.bp)
@@ -101,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(organiser_views.bp)
     app.register_blueprint(dashboard_views.bp)
     app.register_blueprint(export_views.bp)
+    app.register_blueprint(cleanup_views.bp)
     app.register_blueprint(health.bp)
     register_error_pages(app)
 

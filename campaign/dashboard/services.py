@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, String, column, func, select, values
 
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession, UTCDateTime
-from campaign.signing.models import Signature, SignatureStatus
+from campaign.signing.models import Signature, SignatureStatus, counts_in_public
 from campaign.tallies.services import read_tally
 
 # A plot of more periods than this is unreadable anyway; older days are summed into the first.
@@ -70,7 +70,7 @@ class CampaignStats:
 
 
 def _confirmed(campaign_id: int) -> list[ColumnElement[bool]]:
-    return [Signature.campaign_id == campaign_id, Signature.status == SignatureStatus.CONFIRMED]
+    return [Signature.campaign_id == campaign_id, counts_in_public()]
 
 
 def count_pending(session: DbSession, campaign_id: int) -> int:

@@ -34,7 +34,7 @@ from campaign.countries import country_name
 from campaign.dashboard.services import counts_by_source, daily_counts
 from campaign.database import DbSession
 from campaign.exports.writer import BOM, FORMULA_TRIGGERS, csv_bytes, csv_line
-from campaign.signing.models import Signature, SignatureStatus
+from campaign.signing.models import Signature, counts_in_public, receives_updates_clause
 from campaign.tallies.services import read_tally
 
 SIGNATURE_COLUMNS = (
@@ -163,7 +163,9 @@ def _signatures_batch(
             Signature.id,
         )
         .where(Signature.campaign_id == campaign_id)
-        .where(Signature.status == SignatureStatus.CONFIRMED)
+        # What counts in public (confirmed, not held as suspect), and not anonymised.
+        .where(counts_in_public())
+        .where(Signature.anonymised_at.is_(None))
         .order_by(Signature.confirmed_at, Signature.id)
         .limit(limit)
     )
@@ -173,7 +175,7 @@ def _signatures_batch(
         end = datetime.combine(filters.until + timedelta(days=1), time(), UTC)
         query = query.where(Signature.confirmed_at < end)
     if filters.opt_in_only:
-        query = query.where(Signature.opt_in.is_(True))
+        query = query.where(receives_updates_clause())
     if after is not None:
         position, last_id = after
         bound = literal(position, key_type)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from datetime import datetime
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -23,7 +24,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.audit.services import recent_events
 from campaign.database import utcnow
-from campaign.extensions import csrf, db
+from campaign.extensions import csrf, db, limiter
 from campaign.organisers.auth import (
     LOGIN_AT,
     current_organiser,
@@ -34,6 +35,7 @@ from campaign.organisers.auth import (
 )
 from campaign.organisers.forms import LoginForm
 from campaign.organisers.services import LoginAttempt, check_login, finish_login
+from campaign.protection.limits import client_address, login_limit_per_address
 
 bp = Blueprint("organisers", __name__, url_prefix="/organiser")
 
@@ -61,6 +63,8 @@ def _refused(form: LoginForm, until: datetime, now: datetime) -> Response:
 # message rather than a bare error page.
 @csrf.exempt
 @bp.route("/login", methods=["GET", "POST"])
+# Beside the per-account throttle: a burst from one address at any accounts is refused.
+@limiter.limit(login_limit_per_address, methods=["POST"], scope="login-address")
 def login() -> BaseResponse:
     form = LoginForm()
     if request.method == "GET":
@@ -68,7 +72,7 @@ def login() -> BaseResponse:
         if asked and not safe_next(asked):
             # Drop a hostile `next` from the address itself, so no link on the page
             # (the language switcher keeps the query) carries it on.
-            query = {k: v for k, v in request.args.items() if k != "next"}
+            query: dict[str, Any] = {k: v for k, v in request.args.items() if k != "next"}
             return redirect(url_for("organisers.login", **query))
         form.next.data = safe_next(asked) or ""
         if current_user.is_authenticated:
@@ -81,7 +85,7 @@ def login() -> BaseResponse:
     attempt = LoginAttempt(
         email=form.email.data,
         password=form.password.data,
-        client_address=request.remote_addr or "",
+        client_address=client_address(),
         known_browser=known_browser(),
     )
     secret_key, policy, now = current_app.config["SECRET_KEY"], throttle_policy(), utcnow()

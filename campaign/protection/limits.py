@@ -58,6 +58,10 @@ def sign_limit_per_domain() -> str:
     return str(current_app.config["RATELIMIT_SIGN_PER_DOMAIN"])
 
 
+def login_limit_per_address() -> str:
+    return str(current_app.config["RATELIMIT_LOGIN_PER_ADDRESS"])
+
+
 def confirm_limit_per_address() -> str:
     return str(current_app.config["RATELIMIT_CONFIRM_PER_ADDRESS"])
 
