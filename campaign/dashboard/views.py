@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_date, format_number, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -21,6 +30,8 @@ from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.organisers.auth import campaign_for_organiser, current_organiser
 from campaign.organisers.services import visible_campaigns
+from campaign.privacy.controls import total_erased
+from campaign.privacy.retention import anonymisation_schedule
 from campaign.tallies.services import read_tally
 
 bp = Blueprint("dashboard", __name__, url_prefix="/organiser")
@@ -96,6 +107,10 @@ def campaign(slug: str) -> Response:
             country_rows=country_rows,
             source_rows=source_rows,
             percent=lambda rate: format_percent(rate, "#,##0.0%") if rate is not None else "–",
+            retention=anonymisation_schedule(
+                db.session, campaign, current_app.config["RETENTION_ANONYMISE_MONTHS"]
+            ),
+            erased=total_erased(db.session, campaign.id),
         )
     )
 

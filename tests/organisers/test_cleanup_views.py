@@ -113,3 +113,11 @@ def test_login_is_rate_limited_per_address(make_app: Callable[..., Flask], organ
     assert statuses == [422, 422, 422, 429]
     # Another address can still log in.
     assert login(client, organiser, address="198.51.100.9").status_code == 303
+
+
+def test_the_dashboard_says_when_personal_data_goes_and_how_many_deleted_themselves(
+    organiser_client: FlaskClient, campaign: str
+) -> None:
+    page = organiser_client.get(f"/organiser/campaigns/{campaign}").get_data(as_text=True)
+    assert "will be removed 6 months after the campaign closes" in page
+    assert "deleted by their supporters so far: 0" in page
