@@ -402,10 +402,17 @@ def main() -> int:
         export = ROOT / "bench" / "export.py"
         if export.exists():
             print()
-            rows = "1000" if args.smoke else "1000000"
-            subprocess.run(
-                [sys.executable, "-m", "bench.export", "--rows", rows], cwd=ROOT, check=True
-            )
+            command = [sys.executable, "-m", "bench.export", "--runs", str(args.runs)]
+            if args.smoke:
+                with tempfile.TemporaryDirectory(prefix="campaign-export-smoke-") as tmp:
+                    url = f"sqlite:///{Path(tmp) / 'export.db'}"
+                    subprocess.run(
+                        [*command, "--signatures", "1000", "--database-url", url],
+                        cwd=ROOT,
+                        check=True,
+                    )
+            else:
+                subprocess.run([*command, "--signatures", "1000000"], cwd=ROOT, check=True)
     return 0
 
 
