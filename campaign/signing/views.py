@@ -76,17 +76,22 @@ def confirm_post(token: str) -> Response:
     except (TokenInvalid, TokenExpired) as error:
         db.session.rollback()
         return _link_problem(error)
-    db.session.commit()
+    # Everything the page needs is read inside the confirming transaction, so that nothing
+    # after the commit starts another one: on SQLite a POST's transaction holds the write
+    # lock, and rendering the page under it would queue every other signer behind us.
     campaign = db.session.get(Campaign, signature.campaign_id)
     assert campaign is not None
     # Read afresh, not from the page cache: the signer must see their own signature counted.
     count = read_tally(db.session, campaign.id).signature_count
+    text = localized_text(campaign)
+    db.session.expunge(campaign)  # keeps its loaded values readable after the commit
+    db.session.commit()
     return _private(
         make_response(
             render_template(
                 "signing/thanks.html",
                 campaign=campaign,
-                text=localized_text(campaign),
+                text=text,
                 already=outcome is ConfirmOutcome.ALREADY_CONFIRMED,
                 signature_count=count,
                 share_url=public_url_for("campaigns.show", slug=campaign.slug),
