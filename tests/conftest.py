@@ -150,3 +150,14 @@ def drop_postgres_database(name: str) -> None:
     with engine.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A new, empty database of the kind the suite runs on (for migration tests)."""
+    if TEST_DATABASE_URL:
+        name = TEST_DATABASE_URL.rsplit("/", 1)[1] + f"_migrations_{os.getpid()}"
+        yield create_postgres_database(name)
+        drop_postgres_database(name)
+    else:
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"

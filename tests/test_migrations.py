@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -13,17 +11,6 @@ from sqlalchemy import inspect
 
 from campaign import create_app
 from campaign.extensions import db
-from tests.conftest import TEST_DATABASE_URL, create_postgres_database, drop_postgres_database
-
-
-@pytest.fixture
-def empty_database_url(tmp_path: Path) -> object:
-    if TEST_DATABASE_URL:
-        name = TEST_DATABASE_URL.rsplit("/", 1)[1] + f"_migrations_{os.getpid()}"
-        yield create_postgres_database(name)
-        drop_postgres_database(name)
-    else:
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
 
 
 def test_migrations_run_from_empty_to_head_and_match_the_models(

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
 from campaign import create_app
 from campaign.extensions import db
-from tests.conftest import TEST_DATABASE_URL, create_postgres_database, drop_postgres_database
-
-
-@pytest.fixture
-def empty_database_url(tmp_path: Path) -> Iterator[str]:
-    if TEST_DATABASE_URL:
-        name = TEST_DATABASE_URL.rsplit("/", 1)[1] + f"_privacy_migration_{os.getpid()}"
-        yield create_postgres_database(name)
-        drop_postgres_database(name)
-    else:
-        yield f"sqlite:///{tmp_path / 'privacy-migration.db'}"
 
 
 def test_signatures_made_before_the_upgrade_get_a_manage_key_each(
