@@ -91,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     from campaign.dashboard import views as dashboard_views
     from campaign.errors import register_error_pages
     from campaign.exports import views as export_views
+    from campaign.organisers import account_views
     from campaign.organisers import views as organiser_views
     from campaign.privacy import views as privacy_views
     from campaign.protection import views as cleanup_views
@@ -100,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(signing_views.bp)
     app.register_blueprint(privacy_views.bp)
     app.register_blueprint(organiser_views.bp)
+    app.register_blueprint(account_views.bp)
     app.register_blueprint(dashboard_views.bp)
     app.register_blueprint(export_views.bp)
     app.register_blueprint(cleanup_views.bp)

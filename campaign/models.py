@@ -3,21 +3,33 @@
 from campaign.audit.models import AuditEvent
 from campaign.campaigns.models import Campaign, CampaignTranslation
 from campaign.mail.models import OutboxMessage
+from campaign.organisers.account_models import (
+    AccountLink,
+    AccountPolicy,
+    Invitation,
+    OrganiserSession,
+    RecoveryCode,
+)
 from campaign.organisers.models import CampaignMembership, LoginThrottle, Organiser
 from campaign.privacy.models import AnonymisationPostponement, ErasureCount
 from campaign.signing.models import Signature
 from campaign.tallies.models import TallyShard
 
 __all__ = [
+    "AccountLink",
+    "AccountPolicy",
     "AnonymisationPostponement",
     "AuditEvent",
     "Campaign",
     "CampaignMembership",
     "CampaignTranslation",
     "ErasureCount",
+    "Invitation",
     "LoginThrottle",
     "Organiser",
+    "OrganiserSession",
     "OutboxMessage",
+    "RecoveryCode",
     "Signature",
     "TallyShard",
 ]
