@@ -13,6 +13,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -124,8 +125,8 @@ class InviteForm(FlaskForm):
     role = RadioField(
         _l("Role"),
         choices=[
-            ("organiser", _l("Organiser: sees the campaigns chosen below")),
-            ("admin", _l("Admin: sees every campaign, the audit log and the team")),
+            SelectChoice("organiser", _l("Organiser: sees the campaigns chosen below")),
+            SelectChoice("admin", _l("Admin: sees every campaign, the audit log and the team")),
         ],
         default="organiser",
         validators=[DataRequired(_l("Please choose a role."))],

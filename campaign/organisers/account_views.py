@@ -27,6 +27,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.campaigns.models import Campaign
@@ -117,8 +118,8 @@ def _lifetime() -> timedelta:
     return timedelta(hours=current_app.config["ORGANISER_SESSION_HOURS"])
 
 
-def _languages() -> list[tuple[str, str]]:
-    return [(code, language_name(code)) for code in current_app.config["LANGUAGES"]]
+def _languages() -> list[SelectChoice]:
+    return [SelectChoice(code, language_name(code)) for code in current_app.config["LANGUAGES"]]
 
 
 def _page_locale() -> str:
@@ -314,7 +315,7 @@ def accept_invitation_page(token: str) -> BaseResponse:
 def _account_page(status: int = 200, **context: Any) -> Response:
     organiser = current_organiser()
     language = LanguageForm(formdata=None, locale=organiser.locale or "")
-    language.locale.choices = [("", _("The site's default")), *_languages()]
+    language.locale.choices = [SelectChoice("", _("The site's default")), *_languages()]
     forms = {
         "password_form": ChangePasswordForm(formdata=None),
         "email_form": NewEmailForm(formdata=None),
@@ -549,10 +550,13 @@ def _admin() -> Organiser:
     return organiser
 
 
-def _invite_form(formdata: Any = None) -> InviteForm:
-    form = InviteForm() if formdata is None else InviteForm(formdata=formdata)
+def _invite_form(*, submitted: bool) -> InviteForm:
+    """The invitation form, read from this request if it is the one being sent."""
+    form = InviteForm() if submitted else InviteForm(formdata=None)
     campaigns = db.session.execute(select(Campaign.id, Campaign.slug).order_by(Campaign.slug))
-    form.campaigns.choices = [(campaign_id, slug) for campaign_id, slug in campaigns]
+    form.campaigns.choices = [
+        SelectChoice(str(campaign_id), slug) for campaign_id, slug in campaigns
+    ]
     form.locale.choices = _languages()
     if not form.locale.data:
         form.locale.data = _page_locale()
@@ -567,7 +571,7 @@ def _team_page(status: int = 200, **context: Any) -> Response:
     policy_form = RequireSecondFactorForm(
         formdata=None, required=second_factor_required(db.session)
     )
-    context.setdefault("invite_form", _invite_form(formdata=False))
+    context.setdefault("invite_form", _invite_form(submitted=False))
     return _page(
         "team",
         status,
@@ -592,7 +596,7 @@ def _team_done(outcome: str) -> BaseResponse:
 @login_required
 def invite_view() -> BaseResponse:
     admin = _admin()
-    form = _invite_form()
+    form = _invite_form(submitted=True)
     if not form.validate_on_submit():
         return _team_page(_form_status(form), invite_form=form)
     try:

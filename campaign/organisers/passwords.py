@@ -34,12 +34,22 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(word.lower() for word in FREQUENCY_LISTS["passwords"])
 
 
+def _repeated_unit(text: str) -> str:
+    """The shortest piece `text` is made of, repeated ("passwordpassword" -> "password")."""
+    position = (text + text).find(text, 1)
+    return text[:position] if position < len(text) else text
+
+
 def is_common_password(password: str) -> bool:
-    """A password from the common list, ignoring case, spaces, or one character repeated."""
+    """A password from the common list (ignoring case and spaces), or one made by repeating
+    a common password or a few characters ("passwordpassword", "abcabcabcabc")."""
+    common = _common_passwords()
     folded = password.strip().lower()
-    if len(set(folded)) <= 2:  # "aaaaaaaaaaaa", "abababababab"
-        return True
-    return folded in _common_passwords() or folded.replace(" ", "") in _common_passwords()
+    for candidate in (folded, folded.replace(" ", "")):
+        unit = _repeated_unit(candidate)
+        if candidate in common or unit in common or len(unit) <= 3:
+            return True
+    return False
 
 
 def check_new_password(password: str, email: str) -> None:
