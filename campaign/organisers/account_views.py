@@ -27,8 +27,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
-from wtforms.fields.choices import SelectChoice
 from werkzeug.wrappers import Response as BaseResponse
+from wtforms.fields.choices import SelectChoice
 
 from campaign.campaigns.models import Campaign
 from campaign.database import utcnow

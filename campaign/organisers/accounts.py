@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import force_locale, gettext
+from flask_babel import LazyString, force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from campaign.audit.models import AuditEvent
@@ -91,9 +92,10 @@ def record_account_event(
     session.flush()
 
 
-def _subject(locale: str, text: str, **values: Any) -> str:
+def _subject(locale: str, text: LazyString) -> str:
+    """A subject line in the recipient's language (not the page's)."""
     with force_locale(locale):
-        return gettext(text, **values)
+        return str(text)
 
 
 def email_locale(organiser: Organiser | None, default: str) -> str:
@@ -149,7 +151,7 @@ def invite(
     enqueue_email(
         session,
         recipient=address,
-        subject=_subject(locale, "You are invited to organise a petition"),
+        subject=_subject(locale, _l("You are invited to organise a petition")),
         template="organiser_invitation",
         context={"token": token, "inviter": admin.email, "admin": make_admin, "hours": 72},
         now=now,
@@ -249,7 +251,7 @@ def request_password_reset(
     enqueue_email(
         session,
         recipient=organiser.email,
-        subject=_subject(locale, "Choose a new password"),
+        subject=_subject(locale, _l("Choose a new password")),
         template="organiser_password_reset",
         context={"token": token, "minutes": 60},
         now=now,
@@ -356,7 +358,7 @@ def request_email_change(
     enqueue_email(
         session,
         recipient=address,
-        subject=_subject(locale, "Confirm your new email address"),
+        subject=_subject(locale, _l("Confirm your new email address")),
         template="organiser_new_email",
         context={"token": token, "hours": 24},
         now=now,
@@ -365,7 +367,7 @@ def request_email_change(
     enqueue_email(
         session,
         recipient=organiser.email,
-        subject=_subject(locale, "A new email address was asked for your account"),
+        subject=_subject(locale, _l("A new email address was asked for your account")),
         template="organiser_email_notice",
         context={"new_email": address},
         now=now,
