@@ -32,7 +32,7 @@ from wtforms.fields.choices import SelectChoice
 
 from campaign.campaigns.models import Campaign
 from campaign.database import utcnow
-from campaign.extensions import db
+from campaign.extensions import db, limiter
 from campaign.i18n import language_name
 from campaign.organisers import throttle
 from campaign.organisers.account_forms import (
@@ -93,7 +93,7 @@ from campaign.organisers.sessions import (
     open_sessions,
 )
 from campaign.protection.headers import token_in_url
-from campaign.protection.limits import client_address
+from campaign.protection.limits import client_address, login_limit_per_address
 
 bp = Blueprint("accounts", __name__, url_prefix="/organiser")
 
@@ -151,6 +151,7 @@ def _count_wrong_code(organiser: Organiser, keys: list[throttle.ThrottleKey]) ->
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(login_limit_per_address, methods=["POST"], scope="login-address")
 def login_code() -> BaseResponse:
     """After the password: the code from the authenticator app, or a recovery code."""
     pending = pending_organiser()
@@ -158,7 +159,7 @@ def login_code() -> BaseResponse:
         return redirect(url_for("organisers.login"))
     organiser, next_url = pending
     form = CodeForm()
-    if request.method == "GET":
+    if request.method != "POST":
         return _page("login_code", form=form)
     if not form.validate_on_submit():
         return _page("login_code", _form_status(form), form=form)
@@ -204,7 +205,7 @@ def enrol() -> BaseResponse:
     if organiser.has_second_factor:
         return redirect(url_for("accounts.login_code"))
     form = CodeForm()
-    if request.method == "GET" or organiser.totp_pending_secret is None:
+    if request.method != "POST" or organiser.totp_pending_secret is None:
         secret = new_pending_secret(db.session, organiser)
         db.session.commit()
         return _page("enrol", form=form, at_login=True, **_enrolment_context(organiser, secret))
@@ -235,10 +236,12 @@ def enrol() -> BaseResponse:
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+# Beside the cap of three emails an hour per account: a burst from one address is refused.
+@limiter.limit(login_limit_per_address, methods=["POST"], scope="reset-address")
 def forgot_password() -> BaseResponse:
     """The same answer, in the same time, whether or not the address has an account."""
     form = ForgotPasswordForm()
-    if request.method == "GET":
+    if request.method != "POST":
         return _page("forgot_password", form=form)
     if not form.validate_on_submit():
         return _page("forgot_password", _form_status(form), form=form)
@@ -259,8 +262,8 @@ def reset_password_page(token: str) -> BaseResponse:
     if find_account_link(db.session, token, AccountLinkPurpose.PASSWORD_RESET, now) is None:
         return _page("link_invalid", 404)
     form = NewPasswordForm()
-    if request.method == "GET" or not form.validate_on_submit():
-        status = 200 if request.method == "GET" else _form_status(form)
+    if request.method != "POST" or not form.validate_on_submit():
+        status = 200 if request.method != "POST" else _form_status(form)
         return _page("reset_password", status, form=form, token=token)
     try:
         reset_password(
@@ -294,8 +297,8 @@ def accept_invitation_page(token: str) -> BaseResponse:
         return _page("link_invalid", 404)
     form = NewPasswordForm()
     context = {"form": form, "token": token, "email": invitation.email}
-    if request.method == "GET" or not form.validate_on_submit():
-        status = 200 if request.method == "GET" else _form_status(form)
+    if request.method != "POST" or not form.validate_on_submit():
+        status = 200 if request.method != "POST" else _form_status(form)
         return _page("invitation", status, **context)
     try:
         accept_invitation(db.session, token, form.password.data or "", now)
@@ -424,7 +427,7 @@ def confirm_email_page(token: str) -> BaseResponse:
     link = find_account_link(db.session, token, AccountLinkPurpose.NEW_EMAIL, now)
     if link is None:
         return _page("link_invalid", 404)
-    if request.method == "GET":
+    if request.method != "POST":
         return _page("confirm_email", new_email=link.new_email, token=token)
     try:
         confirm_email_change(db.session, token, now=now)
@@ -479,7 +482,7 @@ def second_factor() -> BaseResponse:
     """Enrol an authenticator app (or replace it): scan, then type a code to confirm."""
     organiser = current_organiser()
     form = CodeForm()
-    if request.method == "GET" or organiser.totp_pending_secret is None:
+    if request.method != "POST" or organiser.totp_pending_secret is None:
         secret = new_pending_secret(db.session, organiser)
         db.session.commit()
         return _page("enrol", form=form, **_enrolment_context(organiser, secret))

@@ -17,7 +17,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import LazyString, force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from campaign.audit.models import AuditEvent
 from campaign.campaigns.models import Campaign
@@ -33,7 +33,7 @@ from campaign.organisers.services import (
     normalise_organiser_email,
     unblock_account,
 )
-from campaign.organisers.sessions import end_every_session
+from campaign.organisers.sessions import end_every_session, forget_old_sessions
 
 INVITATION_LIFETIME = timedelta(hours=72)
 RESET_LIFETIME = timedelta(hours=1)
@@ -42,6 +42,9 @@ NEW_EMAIL_LIFETIME = timedelta(hours=24)
 # colleague's mailbox (the answer on the page stays the same).
 RESETS_PER_HOUR = 3
 ANONYMOUS = "anonymous"
+# Ended sessions, used or expired links and invitations are deleted after this long: they
+# hold addresses (an invitee's, a new one) and browser labels, needed for no longer.
+KEEP_ACCOUNT_RECORDS = timedelta(days=30)
 
 
 class AccountError(Exception):
@@ -437,3 +440,20 @@ def set_role(
         now=now,
     )
     return True
+
+
+def forget_old_account_records(session: DbSession, now: datetime) -> int:
+    """Delete what no longer serves: sessions ended or unused, links and invitations used or
+    expired, KEEP_ACCOUNT_RECORDS ago. Called at each login (the tables are small)."""
+    before = now - KEEP_ACCOUNT_RECORDS
+    deleted = forget_old_sessions(session, now=now, keep=KEEP_ACCOUNT_RECORDS)
+    for statement in (
+        delete(AccountLink).where(
+            (AccountLink.used_at < before) | (AccountLink.expires_at < before)
+        ),
+        delete(Invitation).where(
+            (Invitation.accepted_at < before) | (Invitation.expires_at < before)
+        ),
+    ):
+        deleted += int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+    return deleted

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from campaign.database import utcnow
 from campaign.extensions import db
-from campaign.organisers.accounts import record_account_event
+from campaign.organisers.accounts import forget_old_account_records, record_account_event
 from campaign.organisers.auth import LOGIN_AT, SEEN_AT, SESSION_KEY, remember_browser, safe_next
 from campaign.organisers.models import Organiser
 from campaign.organisers.second_factor import second_factor_required
@@ -73,6 +73,7 @@ def complete_login(organiser: Organiser, response: Response) -> None:
     browser = browser_label(request.headers.get("User-Agent", ""))
     key = start_session(db.session, organiser, browser, now)
     organiser.last_login_at = now
+    forget_old_account_records(db.session, now)
     record_account_event(
         db.session,
         actor=organiser,

@@ -159,3 +159,43 @@ def test_concurrent_slowed_logins_are_answered_at_once_with_retry_after(
     assert max(seconds for _, _, seconds in answers) < 1.5
     page = login(app.test_client(), organiser, PASSWORD).get_data(as_text=True)
     assert re.search(r"Please wait \d seconds", page)
+
+
+def test_old_sessions_links_and_invitations_are_deleted_after_thirty_days(
+    app: Flask, organiser: str
+) -> None:
+    from datetime import timedelta
+
+    from campaign.database import utcnow
+    from campaign.organisers.account_models import AccountLink, AccountLinkPurpose, Invitation
+
+    long_ago = utcnow() - timedelta(days=31)
+    login(app.test_client(), organiser)
+    with app.app_context():
+        organiser_id = db.session.scalars(select(OrganiserSession.organiser_id)).one()
+        db.session.execute(
+            OrganiserSession.__table__.update().values(  # type: ignore[attr-defined]
+                last_seen_at=long_ago, created_at=long_ago
+            )
+        )
+        db.session.add(
+            AccountLink(
+                organiser_id=organiser_id,
+                purpose=AccountLinkPurpose.NEW_EMAIL,
+                token_hash="a" * 64,
+                new_email="old@example.org",
+                created_at=long_ago,
+                expires_at=long_ago,
+            )
+        )
+        db.session.add(
+            Invitation(email="invitee@example.org", token_hash="b" * 64, expires_at=long_ago)
+        )
+        db.session.commit()
+
+    login(app.test_client(), organiser)
+
+    with app.app_context():
+        assert len(db.session.scalars(select(OrganiserSession)).all()) == 1  # the new one
+        assert db.session.scalars(select(AccountLink)).all() == []
+        assert db.session.scalars(select(Invitation)).all() == []
