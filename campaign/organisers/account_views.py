@@ -321,8 +321,8 @@ def _account_page(status: int = 200, **context: Any) -> Response:
     language.locale.choices = [SelectChoice("", _("The site's default")), *_languages()]
     forms = {
         "password_form": ChangePasswordForm(formdata=None),
-        "email_form": NewEmailForm(formdata=None),
-        "remove_form": PasswordCheckForm(formdata=None),
+        "email_form": NewEmailForm(formdata=None, prefix="email"),
+        "remove_form": PasswordCheckForm(formdata=None, prefix="remove"),
         "language_form": language,
     }
     forms.update({k: v for k, v in context.items() if k.endswith("_form")})
@@ -389,7 +389,7 @@ def change_password_view() -> BaseResponse:
 @login_required
 def change_email_view() -> BaseResponse:
     organiser = current_organiser()
-    form = NewEmailForm()
+    form = NewEmailForm(prefix="email")
     if not form.validate_on_submit():
         return _account_page(_form_status(form), email_form=form)
     if not verify_password(organiser.password_hash, form.current_password.data or ""):
@@ -505,7 +505,7 @@ def second_factor() -> BaseResponse:
 @login_required
 def new_recovery_codes_view() -> BaseResponse:
     organiser = current_organiser()
-    form = PasswordCheckForm()
+    form = PasswordCheckForm(prefix="codes")
     if not organiser.has_second_factor:
         return _done("second_factor_removed")
     if not form.validate_on_submit() or not verify_password(
@@ -526,7 +526,7 @@ def new_recovery_codes_view() -> BaseResponse:
 @login_required
 def remove_second_factor_view() -> BaseResponse:
     organiser = current_organiser()
-    form = PasswordCheckForm()
+    form = PasswordCheckForm(prefix="remove")
     if second_factor_required(db.session):
         abort(403)
     if not form.validate_on_submit() or not verify_password(

@@ -257,7 +257,7 @@ def test_changing_the_email_address_confirms_with_the_new_one_and_tells_the_old_
         organiser_client,
         "/organiser/account",
         "/organiser/account/email",
-        {"email": "moved@example.org", "current_password": PASSWORD},
+        {"email-email": "moved@example.org", "email-current_password": PASSWORD},
     )
     assert response.status_code == 303
     (notice,) = deliver_and_read(smtp_app, smtp_server, organiser)
@@ -284,7 +284,7 @@ def test_changing_the_email_address_needs_the_current_password(
         organiser_client,
         "/organiser/account",
         "/organiser/account/email",
-        {"email": "moved@example.org", "current_password": "not my password!"},
+        {"email-email": "moved@example.org", "email-current_password": "not my password!"},
     )
     assert response.status_code == 422
     assert "That is not your current password" in response.get_data(as_text=True)
