@@ -25,6 +25,27 @@ class Actor(Protocol):
     def email(self) -> str: ...
 
 
+def _event_values(
+    actor: Actor | None,
+    action: str,
+    campaign_id: int | None,
+    details: dict[str, Any],
+    now: datetime,
+    row_count: int | None,
+    completed: bool,
+) -> dict[str, Any]:
+    return {
+        "created_at": now,
+        "organiser_id": actor.id if actor is not None else None,
+        "actor": actor.email if actor is not None else COMMAND_LINE,
+        "action": action,
+        "campaign_id": campaign_id,
+        "details": details,
+        "row_count": row_count,
+        "completed": completed,
+    }
+
+
 def record_event(
     session: DbSession,
     *,
@@ -38,14 +59,7 @@ def record_event(
 ) -> AuditEvent:
     """Add an event to the log; `actor` None means the command line (an operator)."""
     event = AuditEvent(
-        created_at=now,
-        organiser_id=actor.id if actor is not None else None,
-        actor=actor.email if actor is not None else COMMAND_LINE,
-        action=action,
-        campaign_id=campaign_id,
-        details=details,
-        row_count=row_count,
-        completed=completed,
+        **_event_values(actor, action, campaign_id, details, now, row_count, completed)
     )
     session.add(event)
     session.flush()
@@ -72,16 +86,7 @@ def record_event_apart(
     with engine.begin() as connection:
         event_id = connection.execute(
             insert(AuditEvent)
-            .values(
-                created_at=now,
-                organiser_id=actor.id if actor is not None else None,
-                actor=actor.email if actor is not None else COMMAND_LINE,
-                action=action,
-                campaign_id=campaign_id,
-                details=details,
-                row_count=row_count,
-                completed=completed,
-            )
+            .values(**_event_values(actor, action, campaign_id, details, now, row_count, completed))
             .returning(AuditEvent.id)
         ).scalar_one()
     return int(event_id)

@@ -22,7 +22,7 @@ from campaign.links import public_url_for
 from campaign.mail.models import MessageCategory, OutboxMessage, OutboxStatus
 from campaign.mail.outbox import enqueue_email
 from campaign.privacy.models import ErasureCount
-from campaign.signing.models import Signature, SignatureStatus
+from campaign.signing.models import Signature, SignatureStatus, is_counted
 from campaign.signing.services import email_campaign
 from campaign.tallies.services import add_to_tally
 from campaign.tokens import LinkPurpose, TokenInvalid, read_link_token
@@ -147,7 +147,7 @@ def erase_signature(
         raise TokenInvalid()
     status, suspect = gone
     was_confirmed = status == SignatureStatus.CONFIRMED
-    was_counted = was_confirmed and not suspect  # the rule of signing.models.counts_in_public
+    was_counted = is_counted(status, suspect)
     if was_counted:
         add_to_tally(session, campaign.id, receipt.country, -1, now, tally_shards)
     _count_erasure(session, campaign.id, now, confirmed=was_confirmed)

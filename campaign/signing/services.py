@@ -296,6 +296,6 @@ def confirm_signature(
             raise TokenInvalid()
         return ConfirmOutcome.ALREADY_CONFIRMED, confirmed
     session.refresh(signature)
-    if not signature.suspect:  # a suspect one is counted if and when an organiser releases it
+    if signature.counted:  # a suspect one is counted if and when an organiser releases it
         add_to_tally(session, signature.campaign_id, signature.country, 1, now, tally_shards)
     return ConfirmOutcome.CONFIRMED, signature
