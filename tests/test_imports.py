@@ -134,6 +134,10 @@ def test_modules_directly_under_campaign_import_no_feature_folder() -> None:
     assert not problems, "Platform modules importing a feature:\n" + "\n".join(problems)
 
 
+def test_identity_imports_nothing_of_the_project() -> None:
+    assert import_graph()["campaign.identity"] == set()
+
+
 def test_no_module_imports_itself_through_others() -> None:
     cycles = module_cycles(import_graph())
     assert not cycles, "Import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
