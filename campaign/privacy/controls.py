@@ -15,6 +15,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from campaign import signals
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import campaign_text
 from campaign.database import DbSession, rowcount
@@ -94,6 +95,9 @@ def stop_news(session: DbSession, signature: Signature, *, now: datetime) -> boo
     session.refresh(signature)
     if changed is not None:
         log.info("Signature %s unsubscribed from news", signature.id)
+        signals.signature_unsubscribed.send(
+            signature.campaign_id, session=session, signature_id=signature.id, now=now
+        )
     return changed is not None
 
 
@@ -177,6 +181,9 @@ def erase_signature(
             locale=locale,
         )
     session.flush()
+    signals.signature_deleted.send(
+        campaign.id, session=session, signature_ids=[signature_id], reason="erased", now=now
+    )
     log.info(
         "Signature %s deleted at its supporter's request (campaign %s, %s)",
         signature_id,

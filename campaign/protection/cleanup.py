@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select, update
 
+from campaign import signals
 from campaign.database import DbSession
 from campaign.signing.models import Signature, SignatureStatus
 from campaign.signing.services import normalise_email
@@ -140,6 +141,7 @@ def apply_batch(
             .values(status=SignatureStatus.INVALIDATED),
             execution_options={"synchronize_session": False},
         )
+        signals.signature_invalidated.send(campaign_id, session=session, signature_ids=ids, now=now)
         for row in rows:
             if row.status == SignatureStatus.CONFIRMED and not row.suspect:
                 recount[row.country] -= 1
