@@ -184,9 +184,7 @@ def test_each_state_change_sends_its_signal_with_identifiers_only(
         assert kwargs == {}, name
 
 
-def test_signal_arguments_name_no_person(
-    app: Flask, client: FlaskClient, campaign: str
-) -> None:
+def test_signal_arguments_name_no_person(app: Flask, client: FlaskClient, campaign: str) -> None:
     with recording() as sent:
         sign(client, campaign, email="private@example.org", first_name="Private")
         client.post(confirmation_path(app))
