@@ -180,5 +180,3 @@ class Config:
     )
     # Rows read per query while streaming a CSV export (memory is proportional to it).
     EXPORT_BATCH_SIZE = _int("EXPORT_BATCH_SIZE", 2000)
-    # Seconds the organisers' dashboard keeps its figures (0: always fresh).
-    DASHBOARD_CACHE_SECONDS = float(_env("DASHBOARD_CACHE_SECONDS", "0") or 0)

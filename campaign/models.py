@@ -2,7 +2,7 @@
 
 from campaign.audit.models import AuditEvent
 from campaign.campaigns.models import Campaign, CampaignTranslation
-from campaign.mail.models import OutboxMessage
+from campaign.mail.models import EmailMessage
 from campaign.organisers.account_models import (
     AccountLink,
     AccountPolicy,
@@ -11,6 +11,7 @@ from campaign.organisers.account_models import (
     RecoveryCode,
 )
 from campaign.organisers.models import CampaignMembership, LoginThrottle, Organiser
+from campaign.outbox.models import OutboxMessage
 from campaign.privacy.models import AnonymisationPostponement, ErasureCount
 from campaign.signing.models import Signature
 from campaign.tallies.models import TallyShard
@@ -23,6 +24,7 @@ __all__ = [
     "Campaign",
     "CampaignMembership",
     "CampaignTranslation",
+    "EmailMessage",
     "ErasureCount",
     "Invitation",
     "LoginThrottle",

@@ -1,8 +1,8 @@
 """Account pages: the second factor at login, password reset, invitations, the organiser's
 own account (password, address, second factor, sessions) and the admins' team page.
 
-Every response is `Cache-Control: no-store` and `noindex`; pages whose URL carries a token
-also send no referrer.
+Every response is `Cache-Control: no-store` and `noindex` (the organiser area's rule); pages
+whose URL carries a token also send no referrer.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from campaign.campaigns.models import Campaign
 from campaign.database import utcnow
 from campaign.extensions import db, limiter
 from campaign.i18n import language_name
+from campaign.identity import client_address
 from campaign.organisers import throttle
 from campaign.organisers.account_forms import (
     ChangePasswordForm,
@@ -93,17 +94,11 @@ from campaign.organisers.sessions import (
     open_sessions,
 )
 from campaign.protection.headers import token_in_url
-from campaign.protection.limits import client_address, login_limit_per_address
+from campaign.protection.limits import login_limit_per_address
 
-bp = Blueprint("accounts", __name__, url_prefix="/organiser")
-
-
-@bp.after_request
-def _private(response: Response) -> Response:
-    # Account pages: never kept by a cache, never indexed.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+# Nested in the organiser area (organisers/area.py): the /organiser prefix, and no-store and
+# noindex on every response.
+bp = Blueprint("accounts", __name__)
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
@@ -156,7 +151,7 @@ def login_code() -> BaseResponse:
     """After the password: the code from the authenticator app, or a recovery code."""
     pending = pending_organiser()
     if pending is None or not pending[0].has_second_factor:
-        return redirect(url_for("organisers.login"))
+        return redirect(url_for("organiser.organisers.login"))
     organiser, next_url = pending
     form = CodeForm()
     if request.method != "POST":
@@ -181,7 +176,7 @@ def login_code() -> BaseResponse:
             details={"left": recovery_codes_left(db.session, organiser)},
             now=now,
         )
-    response = redirect(next_url or url_for("dashboard.index"), code=303)
+    response = redirect(next_url or url_for("organiser.dashboard.index"), code=303)
     complete_login(organiser, response)
     return response
 
@@ -200,10 +195,10 @@ def enrol() -> BaseResponse:
     """At login, for an account without a second factor when one is required of everyone."""
     pending = pending_organiser()
     if pending is None:
-        return redirect(url_for("organisers.login"))
+        return redirect(url_for("organiser.organisers.login"))
     organiser, next_url = pending
     if organiser.has_second_factor:
-        return redirect(url_for("accounts.login_code"))
+        return redirect(url_for("organiser.accounts.login_code"))
     form = CodeForm()
     if request.method != "POST" or organiser.totp_pending_secret is None:
         secret = new_pending_secret(db.session, organiser)
@@ -227,7 +222,9 @@ def enrol() -> BaseResponse:
     record_account_event(
         db.session, actor=organiser, action="organiser.second_factor_enabled", details={}, now=now
     )
-    response = _page("recovery_codes", codes=codes, next_url=next_url or url_for("dashboard.index"))
+    response = _page(
+        "recovery_codes", codes=codes, next_url=next_url or url_for("organiser.dashboard.index")
+    )
     complete_login(organiser, response)
     return response
 
@@ -252,11 +249,11 @@ def forgot_password() -> BaseResponse:
         default_locale=current_app.config["BABEL_DEFAULT_LOCALE"],
     )
     db.session.commit()
-    return redirect(url_for("accounts.forgot_password", sent=1), code=303)
+    return redirect(url_for("organiser.accounts.forgot_password", sent=1), code=303)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-@token_in_url("accounts.reset_password_page")
+@token_in_url
 def reset_password_page(token: str) -> BaseResponse:
     now = utcnow()
     if find_account_link(db.session, token, AccountLinkPurpose.PASSWORD_RESET, now) is None:
@@ -282,14 +279,14 @@ def reset_password_page(token: str) -> BaseResponse:
         db.session.rollback()
         return _page("link_invalid", 404)
     db.session.commit()
-    return redirect(url_for("organisers.login", reset=1), code=303)
+    return redirect(url_for("organiser.organisers.login", reset=1), code=303)
 
 
 # Invitations
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
-@token_in_url("accounts.accept_invitation_page")
+@token_in_url
 def accept_invitation_page(token: str) -> BaseResponse:
     now = utcnow()
     invitation = find_invitation(db.session, token, now)
@@ -309,7 +306,7 @@ def accept_invitation_page(token: str) -> BaseResponse:
         db.session.rollback()
         return _page("link_invalid", 404)
     db.session.commit()
-    return redirect(url_for("organisers.login", welcome=1), code=303)
+    return redirect(url_for("organiser.organisers.login", welcome=1), code=303)
 
 
 # The organiser's own account
@@ -361,7 +358,7 @@ _ACCOUNT_OUTCOMES = {
 
 
 def _done(outcome: str) -> BaseResponse:
-    return redirect(url_for("accounts.account", done=outcome), code=303)
+    return redirect(url_for("organiser.accounts.account", done=outcome), code=303)
 
 
 @bp.post("/account/password")
@@ -420,7 +417,7 @@ def _account_error(error: AccountError) -> str:
 
 
 @bp.route("/account/email/<token>", methods=["GET", "POST"])
-@token_in_url("accounts.confirm_email_page")
+@token_in_url
 def confirm_email_page(token: str) -> BaseResponse:
     """Confirmed with a button, not by opening the link: a mail scanner's GET does nothing."""
     now = utcnow()
@@ -435,7 +432,7 @@ def confirm_email_page(token: str) -> BaseResponse:
         db.session.rollback()
         return _page("link_invalid", 404)
     db.session.commit()
-    return redirect(url_for("organisers.login", email_changed=1), code=303)
+    return redirect(url_for("organiser.organisers.login", email_changed=1), code=303)
 
 
 @bp.post("/account/language")
@@ -498,7 +495,7 @@ def second_factor() -> BaseResponse:
         db.session, actor=organiser, action="organiser.second_factor_enabled", details={}, now=now
     )
     db.session.commit()
-    return _page("recovery_codes", codes=codes, next_url=url_for("accounts.account"))
+    return _page("recovery_codes", codes=codes, next_url=url_for("organiser.accounts.account"))
 
 
 @bp.post("/account/second-factor/recovery-codes")
@@ -519,7 +516,7 @@ def new_recovery_codes_view() -> BaseResponse:
         db.session, actor=organiser, action="organiser.recovery_codes_new", details={}, now=now
     )
     db.session.commit()
-    return _page("recovery_codes", codes=codes, next_url=url_for("accounts.account"))
+    return _page("recovery_codes", codes=codes, next_url=url_for("organiser.accounts.account"))
 
 
 @bp.post("/account/second-factor/remove")
@@ -592,7 +589,7 @@ def team() -> Response:
 
 
 def _team_done(outcome: str) -> BaseResponse:
-    return redirect(url_for("accounts.team", done=outcome), code=303)
+    return redirect(url_for("organiser.accounts.team", done=outcome), code=303)
 
 
 @bp.post("/team/invite")

@@ -9,7 +9,6 @@ one day). Services flush and never commit; the views commit.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,12 +52,6 @@ class AccountError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def keyed_hash(secret_key: str, value: str) -> str:
-    """HMAC-SHA-256 of a value: lets the audit log group failed logins by address without
-    holding the address."""
-    return hmac.new(secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
 def token_hash(token: str) -> str:

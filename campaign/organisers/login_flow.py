@@ -38,9 +38,13 @@ def continue_login(organiser: Organiser, next_url: str | None) -> Response:
             "at": int(time.time()),
             "next": safe_next(next_url) or "",
         }
-        endpoint = "accounts.login_code" if organiser.has_second_factor else "accounts.enrol"
+        endpoint = (
+            "organiser.accounts.login_code"
+            if organiser.has_second_factor
+            else "organiser.accounts.enrol"
+        )
         return redirect(url_for(endpoint), code=303)
-    response = redirect(safe_next(next_url) or url_for("dashboard.index"), code=303)
+    response = redirect(safe_next(next_url) or url_for("organiser.dashboard.index"), code=303)
     complete_login(organiser, response)
     return response
 

@@ -1,7 +1,7 @@
 """organiser accounts: sessions, second factor, invitations, emailed links
 
 Revision ID: 0010_organiser_accounts
-Revises: 0008
+Revises: 0009_outbox_kinds
 Create Date: 2026-11-30 00:24:10.032238
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010_organiser_accounts'
-down_revision = '0008'
+down_revision = '0009_outbox_kinds'
 branch_labels = None
 depends_on = None
 
@@ -21,7 +21,7 @@ def upgrade():
     op.create_table('organiser_account_policy',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('require_second_factor', sa.Boolean(), nullable=False),
-    sa.Column('changed_at', campaign.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organiser_account_policy'))
     )
     op.create_table('organiser_account_links',
@@ -30,9 +30,9 @@ def upgrade():
     sa.Column('purpose', sa.Enum('PASSWORD_RESET', 'NEW_EMAIL', name='accountlinkpurpose', native_enum=False, length=16), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('new_email', sa.String(length=254), nullable=True),
-    sa.Column('created_at', campaign.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', campaign.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', campaign.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['organiser_id'], ['organisers.id'], name=op.f('fk_organiser_account_links_organiser_id_organisers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organiser_account_links')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_organiser_account_links_token_hash'))
@@ -49,9 +49,9 @@ def upgrade():
     sa.Column('campaign_ids', sa.JSON(), nullable=False),
     sa.Column('locale', sa.String(length=16), nullable=True),
     sa.Column('invited_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', campaign.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', campaign.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('accepted_at', campaign.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('accepted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('organiser_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['invited_by_id'], ['organisers.id'], name=op.f('fk_organiser_invitations_invited_by_id_organisers'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['organiser_id'], ['organisers.id'], name=op.f('fk_organiser_invitations_organiser_id_organisers'), ondelete='SET NULL'),
@@ -66,8 +66,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('organiser_id', sa.Integer(), nullable=False),
     sa.Column('code_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', campaign.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', campaign.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['organiser_id'], ['organisers.id'], name=op.f('fk_organiser_recovery_codes_organiser_id_organisers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organiser_recovery_codes'))
     )
@@ -79,10 +79,10 @@ def upgrade():
     sa.Column('organiser_id', sa.Integer(), nullable=False),
     sa.Column('key_hash', sa.String(length=64), nullable=False),
     sa.Column('generation', sa.Integer(), nullable=False),
-    sa.Column('created_at', campaign.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', campaign.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('browser', sa.String(length=80), nullable=False),
-    sa.Column('ended_at', campaign.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['organiser_id'], ['organisers.id'], name=op.f('fk_organiser_sessions_organiser_id_organisers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organiser_sessions')),
     sa.UniqueConstraint('key_hash', name=op.f('uq_organiser_sessions_key_hash'))
@@ -96,7 +96,7 @@ def upgrade():
         batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('totp_pending_secret', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('totp_enabled_at', campaign.database.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('totp_enabled_at', sa.DateTime(timezone=True), nullable=True))
 
     # ### end Alembic commands ###
 
