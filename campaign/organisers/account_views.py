@@ -190,6 +190,16 @@ def _enrolment_context(organiser: Organiser, secret: str) -> dict[str, Any]:
     }
 
 
+def _pending_secret(organiser: Organiser) -> str:
+    """The secret being enrolled: the same one if the page is loaded again (an app may
+    already have scanned it), a new one otherwise."""
+    if organiser.totp_pending_secret is not None:
+        return organiser.totp_pending_secret
+    secret = new_pending_secret(db.session, organiser)
+    db.session.commit()
+    return secret
+
+
 @bp.route("/login/enrol", methods=["GET", "POST"])
 def enrol() -> BaseResponse:
     """At login, for an account without a second factor when one is required of everyone."""
@@ -201,8 +211,7 @@ def enrol() -> BaseResponse:
         return redirect(url_for("organiser.accounts.login_code"))
     form = CodeForm()
     if request.method != "POST" or organiser.totp_pending_secret is None:
-        secret = new_pending_secret(db.session, organiser)
-        db.session.commit()
+        secret = _pending_secret(organiser)
         return _page("enrol", form=form, at_login=True, **_enrolment_context(organiser, secret))
     context = _enrolment_context(organiser, organiser.totp_pending_secret)
     if not form.validate_on_submit():
@@ -480,8 +489,7 @@ def second_factor() -> BaseResponse:
     organiser = current_organiser()
     form = CodeForm()
     if request.method != "POST" or organiser.totp_pending_secret is None:
-        secret = new_pending_secret(db.session, organiser)
-        db.session.commit()
+        secret = _pending_secret(organiser)
         return _page("enrol", form=form, **_enrolment_context(organiser, secret))
     context = _enrolment_context(organiser, organiser.totp_pending_secret)
     if not form.validate_on_submit():

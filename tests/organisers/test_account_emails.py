@@ -96,7 +96,7 @@ def test_a_reset_takes_the_same_time_whether_or_not_the_address_has_an_account(
     unknown = [timed(f"nobody{n}@example.org") for n in range(15)]
     # Within noise: a few milliseconds at most (the link is made either way; only an insert
     # and an email row differ, and the account is capped at three emails an hour).
-    assert abs(statistics.median(known) - statistics.median(unknown)) < 0.02
+    assert abs(statistics.median(known) - statistics.median(unknown)) < 0.03
 
 
 def test_a_reset_link_works_once_and_ends_every_other_session(

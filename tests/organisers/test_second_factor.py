@@ -193,3 +193,27 @@ def test_an_admin_resets_a_colleagues_second_factor_and_it_is_audited(
 
 def test_only_admins_reach_the_team_page(organiser_client: FlaskClient) -> None:
     assert organiser_client.get("/organiser/team").status_code == 403
+
+
+def test_the_code_form_is_reached_only_after_the_right_password(client: FlaskClient) -> None:
+    assert client.get("/organiser/login/code").headers["Location"].endswith("/organiser/login")
+    assert client.get("/organiser/login/enrol").headers["Location"].endswith("/organiser/login")
+
+
+def test_reloading_the_enrolment_page_keeps_the_key_an_app_may_have_scanned(
+    organiser_client: FlaskClient,
+) -> None:
+    first = secret_on_page(organiser_client.get("/organiser/account/second-factor").get_data(True))
+    again = secret_on_page(organiser_client.get("/organiser/account/second-factor").get_data(True))
+    assert first == again
+
+
+def test_the_operator_removes_a_lost_second_factor_on_the_command_line(
+    app: Flask, organiser: str, organiser_client: FlaskClient
+) -> None:
+    enrol_from_account_page(organiser_client)
+    result = app.test_cli_runner().invoke(args=["organisers", "reset-second-factor", organiser])
+    assert result.exit_code == 0, result.output
+    assert organiser_client.get("/organiser/").status_code == 302
+    assert login(app.test_client(), organiser).headers["Location"].endswith("/organiser/")
+    assert "organiser.second_factor_reset" in actions(app)
