@@ -8,6 +8,16 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.database import Base, utcnow
+from campaign.personal_data import (
+    ColumnAction,
+    Kind,
+    Match,
+    PersonalColumn,
+    RowAction,
+    Subject,
+    TableDeclaration,
+    declare,
+)
 
 
 class OutboxStatus(enum.StrEnum):
@@ -68,3 +78,43 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+# The outbox's personal data (see campaign/personal_data.py). Declared by column name, so
+# this block moves as it is if the model moves.
+declare(
+    TableDeclaration(
+        table="outbox_messages",
+        subject=Subject.SUPPORTER,
+        personal={
+            "recipient": PersonalColumn(Kind.DIRECT, ColumnAction.NULL, "where it goes"),
+            "subject": PersonalColumn(Kind.DIRECT, ColumnAction.NULL, "may name the campaign"),
+            "context": PersonalColumn(
+                Kind.DIRECT, ColumnAction.NULL, "names and the supporter's own links"
+            ),
+            "body_text": PersonalColumn(Kind.DIRECT, ColumnAction.NULL, "the email as sent"),
+            "body_html": PersonalColumn(Kind.DIRECT, ColumnAction.NULL, "the email as sent"),
+            "headers": PersonalColumn(
+                Kind.LINKING, ColumnAction.NULL, "List-Unsubscribe holds the supporter's link"
+            ),
+        },
+        # An email goes with its signature; the deletion receipt (no signature) goes at the
+        # first purge after it is sent, others RETENTION_OUTBOX_DAYS after (privacy purge).
+        on_erasure=RowAction.DELETE,
+        on_anonymisation=RowAction.DELETE,
+        found_by={"signature_id": Match.SIGNATURE_ID, "recipient": Match.EMAIL_IGNORING_CASE},
+        not_personal={"message_id": "random, the same on every attempt"},
+        report_as="emails",
+        report_columns=(
+            "id",
+            "signature_id",
+            "recipient",
+            "subject",
+            "status",
+            "category",
+            "created_at",
+            "sent_at",
+            "body_text",
+        ),
+    )
+)
