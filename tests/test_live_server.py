@@ -8,6 +8,7 @@ import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
 
+import pytest
 from flask import Flask
 
 from campaign.signing.models import Signature
@@ -21,6 +22,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+@pytest.mark.parametrize("live_server", [3], indirect=True, ids=["3-workers"])
 def test_many_signers_at_once_through_several_processes_all_get_in(
     app: Flask, campaign: str, live_server: LiveServer
 ) -> None:
