@@ -15,6 +15,17 @@ from sqlalchemy import JSON, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.database import Base, utcnow
+from campaign.personal_data import (
+    ColumnAction,
+    Kind,
+    Match,
+    NoPersonalData,
+    PersonalColumn,
+    RowAction,
+    Subject,
+    TableDeclaration,
+    declare,
+)
 
 
 class OrganiserSession(Base):
@@ -113,3 +124,72 @@ class AccountPolicy(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     require_second_factor: Mapped[bool] = mapped_column(default=False)
     changed_at: Mapped[datetime | None]
+
+
+# Staff data (see campaign/personal_data.py). Kept while it serves, then deleted by
+# accounts.forget_old_account_records (30 days after a session ends or a link or invitation
+# is used or runs out); never touched by a supporter's erasure or anonymisation.
+_FORGOTTEN = "deleted 30 days after it ends, is used or runs out (forget_old_account_records)"
+declare(
+    TableDeclaration(
+        table="organiser_sessions",
+        subject=Subject.ORGANISER,
+        personal={
+            "key_hash": PersonalColumn(
+                Kind.LINKING, ColumnAction.KEEP, "hash of the key in the browser's cookie"
+            ),
+            "browser": PersonalColumn(
+                Kind.LINKABLE, ColumnAction.KEEP, "a browser label shown to its owner"
+            ),
+            "created_at": PersonalColumn(Kind.LINKABLE, ColumnAction.KEEP, "when they logged in"),
+            "last_seen_at": PersonalColumn(Kind.LINKABLE, ColumnAction.KEEP, "approximate"),
+        },
+        on_erasure=RowAction.KEEP,
+        on_anonymisation=RowAction.KEEP,
+        why_kept=f"the account's own sessions, listed on its page; {_FORGOTTEN}",
+    )
+)
+declare(
+    TableDeclaration(
+        table="organiser_recovery_codes",
+        subject=Subject.ORGANISER,
+        personal={
+            "code_hash": PersonalColumn(
+                Kind.LINKING, ColumnAction.KEEP, "hash of a one-time code given to the account"
+            ),
+        },
+        on_erasure=RowAction.KEEP,
+        on_anonymisation=RowAction.KEEP,
+        why_kept="the account's second factor; deleted with it",
+    )
+)
+declare(
+    TableDeclaration(
+        table="organiser_invitations",
+        subject=Subject.ORGANISER,
+        personal={
+            "email": PersonalColumn(Kind.DIRECT, ColumnAction.KEEP, "who was invited"),
+            "token_hash": PersonalColumn(Kind.LINKING, ColumnAction.KEEP, "the link's hash"),
+        },
+        on_erasure=RowAction.KEEP,
+        on_anonymisation=RowAction.KEEP,
+        found_by={"email": Match.EMAIL_IGNORING_CASE},
+        not_personal={"invited_by_id": "the inviting admin's account id (staff, in organisers)"},
+        why_kept=f"an admin's invitation of staff; {_FORGOTTEN}",
+    )
+)
+declare(
+    TableDeclaration(
+        table="organiser_account_links",
+        subject=Subject.ORGANISER,
+        personal={
+            "new_email": PersonalColumn(Kind.DIRECT, ColumnAction.KEEP, "an address asked for"),
+            "token_hash": PersonalColumn(Kind.LINKING, ColumnAction.KEEP, "the link's hash"),
+        },
+        on_erasure=RowAction.KEEP,
+        on_anonymisation=RowAction.KEEP,
+        found_by={"new_email": Match.EMAIL_IGNORING_CASE},
+        why_kept=f"password resets and address changes of staff; {_FORGOTTEN}",
+    )
+)
+declare(NoPersonalData(table="organiser_account_policy", why="one rule for every account"))

@@ -111,6 +111,14 @@ declare(
         personal={
             "email": PersonalColumn(Kind.DIRECT, ColumnAction.KEEP, "the login"),
             "last_login_at": PersonalColumn(Kind.LINKABLE, ColumnAction.KEEP, "account activity"),
+            "locale": PersonalColumn(Kind.LINKABLE, ColumnAction.KEEP, "language of its emails"),
+            "totp_enabled_at": PersonalColumn(
+                Kind.LINKABLE, ColumnAction.KEEP, "when the second factor was set up"
+            ),
+        },
+        not_personal={
+            "totp_secret": "a credential of the account, not about the person",
+            "totp_pending_secret": "the same, while being set up",
         },
         on_erasure=RowAction.KEEP,
         on_anonymisation=RowAction.KEEP,

@@ -20,7 +20,7 @@ from campaign.mail.models import OutboxMessage
 from campaign.organisers.accounts import invite, request_email_change, request_password_reset
 from campaign.organisers.models import Organiser
 from tests.browser.accessibility import assert_accessible, assert_fits_the_width
-from tests.organisers.fixtures import PASSWORD, make_organiser
+from tests.factories import PASSWORD, make_organiser
 
 ADMIN = "admin@example.org"
 

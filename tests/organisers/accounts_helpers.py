@@ -16,7 +16,7 @@ from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.mail.cli import deliver_one_batch
 from campaign.organisers.models import Organiser
-from tests.organisers.fixtures import csrf_from
+from tests.factories import csrf_from
 from tests.smtp import SmtpServer
 
 SITE = "https://petition.example.org"

@@ -19,8 +19,8 @@ from campaign.extensions import db
 from campaign.organisers.account_models import AccountLink, Invitation
 from campaign.organisers.models import Organiser
 from campaign.organisers.services import find_organiser
+from tests.factories import PASSWORD, csrf_from, login
 from tests.organisers.accounts_helpers import deliver_and_read, path_in, post_form
-from tests.organisers.fixtures import PASSWORD, csrf_from, login
 from tests.smtp import SmtpServer
 
 NEW_PASSWORD = "a brand new passphrase for spring"

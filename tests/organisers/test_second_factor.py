@@ -10,13 +10,13 @@ from sqlalchemy import select
 from campaign.audit.models import AuditEvent
 from campaign.extensions import db
 from campaign.organisers.account_models import RecoveryCode
+from tests.factories import csrf_from, login
 from tests.organisers.accounts_helpers import (
     code_now,
     enrol_from_account_page,
     post_form,
     secret_on_page,
 )
-from tests.organisers.fixtures import csrf_from, login
 
 
 def actions(app: Flask) -> list[str]:

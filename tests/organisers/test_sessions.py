@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from campaign.extensions import db
 from campaign.organisers.account_models import OrganiserSession
+from tests.factories import PASSWORD, csrf_from, login
 from tests.organisers.accounts_helpers import post_form
-from tests.organisers.fixtures import PASSWORD, csrf_from, login
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 PHONE = (

@@ -6,8 +6,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from campaign.extensions import db
+from tests.factories import login
 from tests.organisers.accounts_helpers import post_form
-from tests.organisers.fixtures import login
 from tests.organisers.test_second_factor import actions
 
 
