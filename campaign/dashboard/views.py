@@ -121,7 +121,7 @@ def settings(slug: str) -> BaseResponse:
     campaign = campaign_for_organiser(slug)
     form = CampaignSettingsForm()
     error = None
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         form.fill_from(CampaignSettings.of(campaign))
     elif form.validate_on_submit():
         try:
