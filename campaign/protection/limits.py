@@ -8,56 +8,20 @@ it is clearly a script, is the request refused. The signer sees the same page ei
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 
 from flask import current_app, request
 from limits import RateLimitItem, parse_many
 
 from campaign.extensions import limiter
+from campaign.identity import client_address, email_domain_of
 
 log = logging.getLogger(__name__)
 
 
-def bare_address(value: str) -> str:
-    """The IP address alone, from what a proxy wrote in X-Forwarded-For.
-
-    Some proxies write the client's port too: `[2001:db8::5]:443` (RFC 3986's brackets) or
-    `203.0.113.7:51234`. Kept as it is, each port would be a new rate-limit key and the
-    IPv6 /64 grouping would be lost. A bare IPv6 address (many colons) is left alone.
-    """
-    value = value.strip()
-    if value.startswith("["):
-        return value[1:].partition("]")[0]
-    host, colon, port = value.rpartition(":")
-    if colon and "." in host and ":" not in host and port.isdigit():
-        return host
-    return value
-
-
-def client_address() -> str:
-    """The address a limit applies to: the client's IPv4 address, or its IPv6 /64.
-
-    `request.remote_addr` is the peer, or the address given by the number of trusted proxies
-    in front of us (ProxyFix, TRUSTED_PROXIES); a forged X-Forwarded-For gains nothing. One
-    IPv6 subscriber usually holds a whole /64, so the /64 is what counts as one address.
-    """
-    remote = bare_address(request.remote_addr or "unknown")
-    try:
-        address = ipaddress.ip_address(remote)
-    except ValueError:
-        return remote
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
-
-
 def email_domain() -> str:
     """The domain of the email address in the submitted form, lowercased ('' if none)."""
-    value = request.form.get("email", "")
-    return value.rpartition("@")[2].strip().lower()[:253] if "@" in value else ""
+    return email_domain_of(request.form.get("email", ""))
 
 
 def domain_is_exempt() -> bool:
