@@ -13,7 +13,7 @@ from campaign.identity import normalise_email
 from campaign.mail.models import OutboxMessage
 from campaign.mail.outbox import render_email
 from campaign.signing.consent import wording_for
-from campaign.signing.models import Signature
+from campaign.signing.models import ConfirmationLink, Signature
 
 
 def _time(value: datetime | None) -> str | None:
@@ -107,7 +107,14 @@ def _signature_entry(session: DbSession, signature: Signature) -> dict[str, Any]
         "consent_wording": str(wording.statement) if wording else None,
         "opt_in_wording": str(wording.opt_in_label) if wording else None,
         "ip_hash": signature.ip_hash,
-        "confirmation_token_hash": signature.confirmation_token_hash,
+        "confirmation_links": [
+            {"token_hash": link.token_hash, "expires_at": _time(link.expires_at)}
+            for link in session.scalars(
+                select(ConfirmationLink)
+                .where(ConfirmationLink.signature_id == signature.id)
+                .order_by(ConfirmationLink.id)
+            )
+        ],
         "confirmation_expires_at": _time(signature.confirmation_expires_at),
         "repeat_emails_sent": signature.repeat_emails_sent,
         "manage_key": signature.manage_key,

@@ -28,7 +28,7 @@ from campaign.campaigns.models import Campaign
 from campaign.database import DbSession, rowcount
 from campaign.mail.models import OutboxMessage, OutboxStatus
 from campaign.privacy.models import AnonymisationPostponement
-from campaign.signing.models import Signature, SignatureStatus
+from campaign.signing.models import ConfirmationLink, Signature, SignatureStatus
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +200,12 @@ def _anonymise_campaign(
     signals.signature_deleted.send(
         campaign.id, session=session, signature_ids=list(gone), reason="purged", now=now
     )
+    session.execute(
+        delete(ConfirmationLink).where(
+            ConfirmationLink.signature_id.in_(select(Signature.id).where(of_campaign))
+        ),
+        execution_options={"synchronize_session": False},
+    )
     dialect = session.get_bind().dialect.name
     anonymised = rowcount(
         session,
@@ -213,7 +219,6 @@ def _anonymise_campaign(
             postcode=None,
             ip_hash=None,
             manage_key=None,
-            confirmation_token_hash=None,
             confirmation_expires_at=None,
             signed_at=_start_of_day(Signature.signed_at, dialect),
             confirmed_at=_start_of_day(Signature.confirmed_at, dialect),
