@@ -186,15 +186,12 @@ def _add_link(
         .where(ConfirmationLink.expires_at <= now),
         execution_options={"synchronize_session": False},
     )
-    older = (
-        session.scalars(
-            select(ConfirmationLink.id)
-            .where(ConfirmationLink.signature_id == signature_id)
-            .order_by(ConfirmationLink.id.desc())
-            .offset(keep)
-        )
-        .all()
-    )
+    older = session.scalars(
+        select(ConfirmationLink.id)
+        .where(ConfirmationLink.signature_id == signature_id)
+        .order_by(ConfirmationLink.id.desc())
+        .offset(keep)
+    ).all()
     if older:
         session.execute(
             delete(ConfirmationLink).where(ConfirmationLink.id.in_(older)),

@@ -49,7 +49,12 @@ def test_a_non_ascii_mailbox_is_sent_with_smtputf8_when_the_server_offers_it(
 def test_to_a_server_without_smtputf8_only_the_message_that_needs_it_fails(
     app: Flask, client: FlaskClient, campaign: str, smtp_server: SmtpServer
 ) -> None:
-    for address in ["first@example.org", "josé@example.com", "anna@straße.example", "z@example.org"]:
+    for address in [
+        "first@example.org",
+        "josé@example.com",
+        "anna@straße.example",
+        "z@example.org",
+    ]:
         assert sign(client, campaign, email=address).status_code == 303
 
     report = _deliver_to(app, smtp_server)

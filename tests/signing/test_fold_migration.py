@@ -89,9 +89,13 @@ def test_the_upgrade_folds_one_mailbox_into_its_earliest_signature(
                     " FROM signatures ORDER BY id"
                 )
             ).all()
-            links = connection.execute(
-                text("SELECT signature_id FROM confirmation_links ORDER BY signature_id")
-            ).scalars().all()
+            links = (
+                connection.execute(
+                    text("SELECT signature_id FROM confirmation_links ORDER BY signature_id")
+                )
+                .scalars()
+                .all()
+            )
         assert [tuple(row) for row in rows] == [
             (1, "dup@example.org", "dup@example.org", "confirmed", None),
             (2, "dup@example.org", "dup@example.org", "duplicate", 1),

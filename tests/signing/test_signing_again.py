@@ -13,6 +13,7 @@ from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.organisers.cleanup import BulkAction, SignatureFilters, apply_batch
 from campaign.signing.models import ConfirmationLink, Signature
+from tests.factories import sign
 from tests.helpers import (
     confirmation_links,
     confirmation_path,
@@ -20,7 +21,6 @@ from tests.helpers import (
     outbox,
     signatures,
 )
-from tests.factories import sign
 
 
 def _age(app: Flask, days: int) -> None:
