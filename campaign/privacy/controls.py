@@ -134,9 +134,19 @@ def erase_signature(
         emails_deleted=0,
     )
 
-    emails_deleted = rowcount(
-        session, delete(OutboxMessage).where(OutboxMessage.signature_id == signature_id)
+    # Its duplicates (the same mailbox under other spellings, kept uncounted) go with it.
+    duplicates = list(
+        session.scalars(select(Signature.id).where(Signature.duplicate_of_id == signature_id))
     )
+    emails_deleted = rowcount(
+        session,
+        delete(OutboxMessage).where(OutboxMessage.signature_id.in_([signature_id, *duplicates])),
+    )
+    if duplicates:
+        session.execute(
+            delete(Signature).where(Signature.id.in_(duplicates)),
+            execution_options={"synchronize_session": False},
+        )
     # The row as it is when it goes: a confirmation (or an organiser's release of a suspect
     # signature) racing with this deletion has either committed, and counted, before, or
     # finds no row after.
@@ -177,7 +187,11 @@ def erase_signature(
         )
     session.flush()
     signals.signature_deleted.send(
-        campaign.id, session=session, signature_ids=[signature_id], reason="erased", now=now
+        campaign.id,
+        session=session,
+        signature_ids=[signature_id, *duplicates],
+        reason="erased",
+        now=now,
     )
     log.info(
         "Signature %s deleted at its supporter's request (campaign %s, %s)",
@@ -201,9 +215,19 @@ def erase_signatures_of(
     query = select(Signature).where(Signature.email_normalised == normalise_email(address))
     if campaign_id is not None:
         query = query.where(Signature.campaign_id == campaign_id)
+    found = session.scalars(query.order_by(Signature.id)).all()
+    ids = {signature.id for signature in found}
     receipts = []
-    for signature in session.scalars(query.order_by(Signature.id)).all():
-        receipts.append(erase_signature(session, signature, now=now, tally_shards=tally_shards))
+    for signature in found:
+        if signature.duplicate_of_id in ids:
+            continue  # erased with the signature it duplicates
+        # One receipt per mailbox: a duplicate left on its own goes without one.
+        receipt = signature.status != SignatureStatus.DUPLICATE
+        receipts.append(
+            erase_signature(
+                session, signature, now=now, tally_shards=tally_shards, send_receipt=receipt
+            )
+        )
     return receipts
 
 

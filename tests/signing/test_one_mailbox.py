@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from campaign.extensions import db
 from campaign.organisers.cleanup import BulkAction, SignatureFilters, preview
-from campaign.signing.models import Signature
+from campaign.signing.models import Signature, SignatureStatus
 from tests.factories import csrf_token, sign
-from tests.helpers import confirmation_path, confirmed_count, outbox, signatures
+from tests.helpers import confirmation_path, confirmed_count, manage_path, outbox, signatures
 
 SPELLINGS = [
     "dup@example.org",
@@ -111,3 +111,54 @@ def test_the_limit_by_domain_counts_every_spelling_of_the_domain_as_one(
         statuses.append(response.status_code)
 
     assert statuses == [303] * 4 + [429] * 2
+
+
+def _add_duplicate(app: Flask, address: str) -> None:
+    """A duplicate as the fold migration leaves one: kept, pointing at the earlier row."""
+    with app.app_context():
+        kept = db.session.scalars(select(Signature)).one()
+        db.session.add(
+            Signature(
+                campaign_id=kept.campaign_id,
+                first_name="Dup",
+                last_name="Licate",
+                email=address,
+                email_normalised=kept.email_normalised,
+                country="FR",
+                status=SignatureStatus.DUPLICATE,
+                duplicate_of_id=kept.id,
+                consent_version=kept.consent_version,
+            )
+        )
+        db.session.commit()
+
+
+def test_a_duplicate_is_not_counted_and_goes_with_its_signature_when_erased(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    sign(client, campaign, email="dup@example.org")
+    client.post(confirmation_path(app))
+    _add_duplicate(app, "dup@example.org")
+    assert confirmed_count(app, campaign) == 1
+    shown = app.test_cli_runner().invoke(args=["privacy", "show", "dup@example\u3002org"])
+    assert shown.output.count('"status": "duplicate"') == 1
+
+    response = client.post(manage_path(app, "delete", 0))
+
+    assert response.status_code == 200
+    assert signatures(app) == []
+    assert confirmed_count(app, campaign) == 0
+
+
+def test_erasing_by_address_sends_one_receipt_per_mailbox(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    sign(client, campaign, email="dup@example.org")
+    client.post(confirmation_path(app))
+    _add_duplicate(app, "dup@example.org")
+
+    result = app.test_cli_runner().invoke(args=["privacy", "erase", "DUP@example.org", "--yes"])
+
+    assert result.exit_code == 0, result.output
+    assert signatures(app) == []
+    assert [m.template for m in outbox(app)] == ["deleted"]
