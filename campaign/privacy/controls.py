@@ -17,11 +17,12 @@ from sqlalchemy import delete, func, select, update
 from campaign import signals
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import campaign_text
-from campaign.database import DbSession, dialect_insert, rowcount
+from campaign.database import DbSession, dialect_insert
 from campaign.identity import normalise_email
 from campaign.links import public_url_for
 from campaign.mail.models import MessageCategory, OutboxMessage, OutboxStatus
 from campaign.mail.outbox import enqueue_email
+from campaign.personal_data import declaration_of, erase_rows_of_signatures, rows_of_person
 from campaign.privacy.models import ErasureCount
 from campaign.signing.models import Signature, SignatureStatus, is_counted
 from campaign.signing.services import email_campaign
@@ -134,14 +135,14 @@ def erase_signature(
         emails_deleted=0,
     )
 
+    # What other tables hold about it goes first, as the registry declares (the outbox: every
+    # email to it, sent or not); then the row itself.
     # Its duplicates (the same mailbox under other spellings, kept uncounted) go with it.
     duplicates = list(
         session.scalars(select(Signature.id).where(Signature.duplicate_of_id == signature_id))
     )
-    emails_deleted = rowcount(
-        session,
-        delete(OutboxMessage).where(OutboxMessage.signature_id.in_([signature_id, *duplicates])),
-    )
+    changed = erase_rows_of_signatures(session, [signature_id, *duplicates])
+    emails_deleted = changed.get(OutboxMessage.__tablename__, 0)
     if duplicates:
         session.execute(
             delete(Signature).where(Signature.id.in_(duplicates)),
@@ -212,7 +213,13 @@ def erase_signatures_of(
 ) -> list[ErasureReceipt]:
     """Delete every signature of one email address (on one campaign, or on all): for an
     erasure request that arrives by letter or email rather than through the link."""
-    query = select(Signature).where(Signature.email_normalised == normalise_email(address))
+    query = select(Signature).where(
+        rows_of_person(
+            declaration_of(Signature.__tablename__),
+            address=address.strip(),
+            normalised=normalise_email(address),
+        )
+    )
     if campaign_id is not None:
         query = query.where(Signature.campaign_id == campaign_id)
     found = session.scalars(query.order_by(Signature.id)).all()
