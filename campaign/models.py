@@ -1,6 +1,7 @@
 """Every model, in one import, for Alembic and for `create_all` in tests."""
 
 from campaign.audit.models import AuditEvent
+from campaign.branding.models import OrganisationIdentity
 from campaign.campaigns.models import Campaign, CampaignTranslation
 from campaign.mail.models import OutboxMessage
 from campaign.organisers.models import CampaignMembership, LoginThrottle, Organiser
@@ -16,6 +17,7 @@ __all__ = [
     "CampaignTranslation",
     "ErasureCount",
     "LoginThrottle",
+    "OrganisationIdentity",
     "Organiser",
     "OutboxMessage",
     "Signature",

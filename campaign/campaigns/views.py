@@ -51,6 +51,7 @@ from campaign.protection.limits import (
     signing_looks_suspect,
 )
 from campaign.signing.forms import SignatureForm
+from campaign.signing.resend import mask_email, remember_signer, signer_email
 from campaign.signing.services import (
     CampaignClosed,
     SignatureInput,
@@ -255,6 +256,7 @@ def show(slug: str) -> BaseResponse:
         db.session.rollback()
         return render_campaign_page(campaign, form, status=403, closed=True)
     db.session.commit()
+    remember_signer(campaign.slug, data.email)
     # Every outcome (new, signed before, confirmed before) gets this same redirect, so the
     # response never tells whether an address had signed.
     return redirect(url_for("campaigns.signed", slug=campaign.slug), code=303)
@@ -263,10 +265,17 @@ def show(slug: str) -> BaseResponse:
 @bp.get("/campaigns/<slug>/signed")
 def signed(slug: str) -> Response:
     campaign = _campaign_or_404(slug)
+    email = signer_email(campaign.slug)
     page = render_template(
-        "signing/check_email.html", campaign=campaign, text=localized_text(campaign)
+        "signing/check_email.html",
+        campaign=campaign,
+        text=localized_text(campaign),
+        sent_to=mask_email(email) if email else None,
+        can_resend=email is not None,
+        resent=request.args.get("resent") == "1",
+        share_url=public_url_for("campaigns.show", slug=campaign.slug),
     )
-    return make_response(page)
+    return _no_store(make_response(page))
 
 
 @bp.get("/campaigns/<slug>.json")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,6 +24,7 @@ from flask import current_app
 from flask_mail import Connection, Message
 from sqlalchemy import and_, or_, select, update
 
+from campaign.branding.views import current_identity
 from campaign.database import DbSession
 from campaign.extensions import mail
 from campaign.mail.models import OutboxMessage, OutboxStatus
@@ -86,9 +88,20 @@ def redact(text: str) -> str:
     return _EMAIL_LIKE.sub("<address>", text)[:500]
 
 
+def _sender() -> str | tuple[str, str]:
+    """MAIL_DEFAULT_SENDER's address, under the organisation's name once it is set: the
+    name a supporter sees in their inbox is the one on the page they signed."""
+    configured: str = current_app.config["MAIL_DEFAULT_SENDER"]
+    name = current_identity().name
+    if not name:
+        return configured
+    return (name, parseaddr(configured)[1] or configured)
+
+
 def _build_message(message: ClaimedMessage) -> Message:
     built = Message(
         subject=message.subject,
+        sender=_sender(),
         recipients=[message.recipient],
         body=message.body_text,
         html=message.body_html,

@@ -160,7 +160,16 @@ def sign_petition(
 
     if new_id is not None:
         _queue_confirmation(
-            session, campaign, text, new_id, manage_key, data.email, data.locale, token, now
+            session,
+            campaign,
+            text,
+            new_id,
+            manage_key,
+            data.email,
+            data.locale,
+            token,
+            now,
+            first_name=data.first_name,
         )
         return SignOutcome.NEW
     return _signed_again(session, campaign, text, values, data, token, now, policy)
@@ -205,6 +214,7 @@ def _signed_again(
             template="already_signed",
             context={
                 "campaign": email_campaign(campaign, text),
+                "first_name": existing.first_name,
                 "campaign_url": public_url_for(
                     "campaigns.show", slug=campaign.slug, lang=data.locale
                 ),
@@ -228,8 +238,42 @@ def _signed_again(
         data.locale,
         token,
         now,
+        first_name=existing.first_name,
     )
     return SignOutcome.CONFIRMATION_RESENT
+
+
+def resend_confirmation(
+    session: DbSession,
+    campaign: Campaign,
+    email: str,
+    *,
+    locale: str,
+    now: datetime,
+    policy: SigningPolicy,
+) -> SignOutcome:
+    """Send the email again to an address that signed this campaign: a new confirmation link
+    if it is pending, the "already signed" email if it is confirmed, within the repeat limit
+    (as signing again would). An address that did not sign gets nothing; the caller shows
+    the same page whatever happened."""
+    normalised = normalise_email(email)
+    signed = session.scalar(
+        select(Signature.id)
+        .where(Signature.campaign_id == campaign.id)
+        .where(Signature.email_normalised == normalised)
+    )
+    if signed is None:
+        return SignOutcome.NOTHING_SENT
+    text = campaign_text(session, campaign, locale)
+    token, token_hash = new_token()
+    values: dict[str, object] = {
+        "email_normalised": normalised,
+        "confirmation_token_hash": token_hash,
+        "confirmation_expires_at": now + policy.token_lifetime,
+    }
+    # Only the address and the language of what was typed are used to send again.
+    data = SignatureInput("", "", email, "", None, False, None, locale, None)
+    return _signed_again(session, campaign, text, values, data, token, now, policy)
 
 
 def _queue_confirmation(
@@ -242,8 +286,11 @@ def _queue_confirmation(
     locale: str,
     token: str,
     now: datetime,
+    *,
+    first_name: str | None = None,
 ) -> None:
-    """Queue the confirmation email, written in the language the supporter signed in."""
+    """Queue the confirmation email, written in the language the supporter signed in, and
+    greeting them by their first name."""
     with force_locale(locale):
         subject = gettext("Please confirm your signature: %(title)s", title=text.title)
     email_supporter(
@@ -255,6 +302,7 @@ def _queue_confirmation(
         template="confirm",
         context={
             "campaign": email_campaign(campaign, text),
+            "first_name": first_name,
             # The page behind the link speaks the same language as the email.
             "confirm_url": public_url_for("signing.confirm", token=token, lang=locale),
         },

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, make_response, render_template
+from flask import Blueprint, Response, current_app, make_response, render_template, url_for
 
+from campaign.branding.services import NextStep
+from campaign.branding.views import current_identity
 from campaign.campaigns.models import Campaign
+from campaign.campaigns.services import find_campaign
 from campaign.campaigns.views import localized_text
 from campaign.database import utcnow
 from campaign.extensions import csrf, db, limiter
@@ -37,6 +40,21 @@ def _link_problem(error: TokenInvalid | TokenExpired) -> Response:
         )
         return _private(make_response(page, 410))
     return _private(make_response(render_template("signing/link_invalid.html"), 404))
+
+
+def _next_campaign(campaign: Campaign) -> dict[str, str] | None:
+    """The other campaign the organisers ask new supporters to sign, if they chose one."""
+    identity = current_identity()
+    slug = identity.next_campaign_slug
+    if identity.next_step is not NextStep.CAMPAIGN or not slug or slug == campaign.slug:
+        return None
+    other = find_campaign(db.session, slug)
+    if other is None:
+        return None
+    return {
+        "title": localized_text(other).title,
+        "url": url_for("campaigns.show", slug=other.slug, source="thanks-next"),
+    }
 
 
 @bp.get("/confirm/<token>")
@@ -84,6 +102,7 @@ def confirm_post(token: str) -> Response:
     # Read afresh, not from the page cache: the signer must see their own signature counted.
     count = read_tally(db.session, campaign.id).signature_count
     text = localized_text(campaign)
+    next_campaign = _next_campaign(campaign)
     db.session.expunge(campaign)  # keeps its loaded values readable after the commit
     db.session.commit()
     return _private(
@@ -95,6 +114,7 @@ def confirm_post(token: str) -> Response:
                 already=outcome is ConfirmOutcome.ALREADY_CONFIRMED,
                 signature_count=count,
                 share_url=public_url_for("campaigns.show", slug=campaign.slug),
+                next_campaign=next_campaign,
             )
         )
     )

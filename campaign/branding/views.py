@@ -1,0 +1,118 @@
+"""The organisation's logo and colours as files the pages link to, and `organisation` in
+every template (pages and emails), read from the database at most once a moment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    has_request_context,
+    make_response,
+    request,
+    url_for,
+)
+from sqlalchemy.orm import Session
+
+from campaign.branding.services import MAX_LOGO_BYTES, Identity, read_identity, read_logo
+from campaign.cache import ShortLivedCache
+from campaign.extensions import db
+
+bp = Blueprint("branding", __name__)
+
+# The URLs carry a version that changes with the content: a browser or a cache may keep
+# them for a year.
+LONG_CACHE = "public, max-age=31536000, immutable"
+_CACHE_KEY = "organisation_identity"
+
+
+def current_identity() -> Identity:
+    """The organisation as pages and emails show it, at most TALLY_CACHE_SECONDS old."""
+    cache: ShortLivedCache[Identity] = current_app.extensions[_CACHE_KEY]
+    return cache.get("identity", _load_identity)
+
+
+def _load_identity() -> Identity:
+    # On a connection of its own, closed at once: read from a page, an email being rendered
+    # or the mail worker, it must not open (and leave open) a transaction in their session.
+    # (`read_only`: on SQLite it begins deferred, so it never waits for a writer's lock.)
+    with (
+        db.engine.connect().execution_options(read_only=True) as connection,
+        Session(bind=connection) as session,
+    ):
+        return read_identity(session)
+
+
+def forget_identity() -> None:
+    """After a change: this process shows it at once (others within a moment)."""
+    cache: ShortLivedCache[Identity] = current_app.extensions[_CACHE_KEY]
+    cache.clear()
+
+
+@bp.get("/organisation/logo.png")
+def logo() -> Response:
+    data = read_logo(db.session)
+    if data is None:
+        abort(404)
+    response = make_response(data)
+    response.headers["Content-Type"] = "image/png"
+    response.headers["Cache-Control"] = LONG_CACHE
+    return response
+
+
+@bp.get("/organisation/theme.css")
+def theme() -> Response:
+    """The accent colour as CSS custom properties: a file, so the Content-Security-Policy
+    keeps forbidding inline style."""
+    identity = current_identity()
+    css = f":root{{--accent:{identity.accent_colour};--accent-dark:{identity.accent_dark}}}\n"
+    response = make_response(css)
+    response.headers["Content-Type"] = "text/css; charset=utf-8"
+    response.headers["Cache-Control"] = LONG_CACHE
+    return response
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers and crawlers ask for it whatever the page says: answer, and for long."""
+    response = current_app.send_static_file("favicon.ico")
+    response.headers["Cache-Control"] = "public, max-age=604800"
+    return response
+
+
+def _template_values() -> dict[str, Any]:
+    identity = current_identity()
+    if not has_request_context():  # an email, rendered by the worker: the name is enough
+        return {"organisation": identity}
+    return {
+        "organisation": identity,
+        "organisation_logo_url": (
+            url_for("branding.logo", v=identity.logo_version) if identity.logo_version else None
+        ),
+        "organisation_theme_url": (
+            url_for("branding.theme", v=identity.theme_version) if identity.theme_version else None
+        ),
+    }
+
+
+# The organisation settings page takes a logo upload: more than MAX_CONTENT_LENGTH allows
+# the signing form, and only there (and only for a logged-in administrator: the view checks).
+LOGO_UPLOAD_ENDPOINT = "organisation.settings"
+LOGO_UPLOAD_LIMIT = MAX_LOGO_BYTES + 64 * 1024
+
+
+def _allow_logo_upload() -> None:
+    if request.endpoint == LOGO_UPLOAD_ENDPOINT and request.method == "POST":
+        request.max_content_length = LOGO_UPLOAD_LIMIT
+
+
+def init_app(app: Flask) -> None:
+    """Call before the request checks are set up: they read the form, so the upload limit
+    must be raised before them."""
+    app.extensions[_CACHE_KEY] = ShortLivedCache[Identity](app.config["TALLY_CACHE_SECONDS"])
+    app.context_processor(_template_values)
+    app.before_request(_allow_logo_upload)
