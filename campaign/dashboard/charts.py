@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TypeVar
 
 import leather
@@ -157,7 +158,9 @@ def _line(
     ticks = nice_ticks(max((p.cumulative for p in periods), default=0))
     chart.add_y_scale(0, ticks[-1])
     chart.add_y_axis(ticks=ticks, tick_formatter=lambda value, i, n: number(int(value)))
-    chart.add_x_scale(0, max(len(periods) - 1, 1))
+    # Half a label's room at each end, so the first and last dates are not cut off.
+    pad = Decimal("0.4") if len(periods) <= 8 else Decimal(len(periods)) / 20
+    chart.add_x_scale(-pad, max(len(periods) - 1, 1) + pad)
     positions = _every(list(range(len(periods))), size.max_labels)
     chart.add_x_axis(ticks=positions, tick_formatter=lambda value, i, n: labels[int(value)])
     return _svg(chart, 200, label, size)

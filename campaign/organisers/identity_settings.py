@@ -22,6 +22,7 @@ from flask_wtf.file import FileField
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import BooleanField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from campaign.audit.services import record_event
@@ -65,9 +66,9 @@ class OrganisationForm(FlaskForm):
     next_step = RadioField(
         _l("After confirming, ask supporters to"),
         choices=[
-            (NextStep.SHARE.value, _l("Share the petition")),
-            (NextStep.DONATE.value, _l("Donate (and share)")),
-            (NextStep.CAMPAIGN.value, _l("Sign another campaign (and share)")),
+            SelectChoice(NextStep.SHARE.value, _l("Share the petition")),
+            SelectChoice(NextStep.DONATE.value, _l("Donate (and share)")),
+            SelectChoice(NextStep.CAMPAIGN.value, _l("Sign another campaign (and share)")),
         ],
         default=NextStep.SHARE.value,
     )
@@ -114,9 +115,9 @@ def save_organisation_identity(
     return changes
 
 
-def _campaign_choices() -> list[tuple[str, str]]:
+def _campaign_choices() -> list[SelectChoice]:
     rows = db.session.execute(select(Campaign.slug, Campaign.title).order_by(Campaign.title))
-    return [("", _l("None"))] + [(slug, title) for slug, title in rows]
+    return [SelectChoice("", _l("None"))] + [SelectChoice(slug, title) for slug, title in rows]
 
 
 @bp.route("/organisation", methods=["GET", "POST"])

@@ -140,7 +140,7 @@ def test_the_dashboard_page_shows_totals_plots_and_a_table_beside_each_plot(
     assert re.search(r"Confirmation rate</dt><dd>75\.0%</dd>", page)
     assert re.search(r"Agreed to be contacted</dt><dd>100\.0%</dd>", page)
     for heading in ("daily-heading", "hourly-heading", "countries-heading", "sources-heading"):
-        section = page.split(f'<section class="plot" aria-labelledby="{heading}"')[1]
+        section = page.split(f'<h2 id="{heading}"')[1]
         section = section.split("</section>")[0]
         assert "<svg" in section and "<table" in section
     assert '<th scope="row">France</th><td class="number">2</td>' in page
