@@ -23,6 +23,7 @@ from campaign.campaigns.models import Campaign
 from campaign.database import utcnow
 from campaign.extensions import db
 from tests.browser.accessibility import assert_accessible, assert_fits_the_width
+from tests.browser.test_pages import closed_campaign, expired_link_path
 from tests.organisers.fixtures import PASSWORD, add_signature, make_organiser
 from tests.smtp import SmtpServer
 
@@ -259,10 +260,20 @@ def test_every_supporter_page_signing_to_sharing_at_390_and_1280_px(
     assert all("thanks-" in href for href in hrefs), hrefs
     shoot(browsing, "thank-you")
 
+    manage = {
+        purpose: re.search(rf"http://127\.0\.0\.1:\d+/{purpose}/\S+", text)
+        for purpose in ("unsubscribe", "delete")
+    }
+    assert manage["unsubscribe"] and manage["delete"], text
     for name, path in {
         "counted": f"/campaigns/{seeded}",
         "privacy-notice": "/privacy",
+        "stop-news": manage["unsubscribe"].group(0),
+        "delete": manage["delete"].group(0),
         "link-invalid": "/confirm/not-a-real-token",
+        "link-expired": expired_link_path(app, seeded),
+        "not-found": "/no/such/page",
+        "campaign-closed": f"/campaigns/{closed_campaign(app)}",
     }.items():
         page.goto(path)
         shoot(browsing, name)
