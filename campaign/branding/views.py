@@ -3,6 +3,7 @@ every template (pages and emails), read from the database at most once a moment.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import (
@@ -16,11 +17,14 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from campaign.branding.services import MAX_LOGO_BYTES, Identity, read_identity, read_logo
 from campaign.cache import ShortLivedCache
 from campaign.extensions import db
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("branding", __name__)
 
@@ -40,11 +44,17 @@ def _load_identity() -> Identity:
     # On a connection of its own, closed at once: read from a page, an email being rendered
     # or the mail worker, it must not open (and leave open) a transaction in their session.
     # (`read_only`: on SQLite it begins deferred, so it never waits for a writer's lock.)
-    with (
-        db.engine.connect().execution_options(read_only=True) as connection,
-        Session(bind=connection) as session,
-    ):
-        return read_identity(session)
+    try:
+        with (
+            db.engine.connect().execution_options(read_only=True) as connection,
+            Session(bind=connection) as session,
+        ):
+            return read_identity(session)
+    except (OperationalError, ProgrammingError) as error:
+        # The database is down (the error page still needs a header) or not migrated yet:
+        # the defaults, and the page says what is wrong as it would have anyway.
+        log.warning("Organisation identity unavailable: %s", type(error).__name__)
+        return Identity()
 
 
 def forget_identity() -> None:

@@ -323,7 +323,7 @@ def test_the_organisation_name_logo_and_colour_are_on_every_page_and_in_the_emai
     deliver_mail()
     [received] = smtp_server.received
     assert str(received.message["From"]).startswith("Droits Devant <")
-    assert "Droits Devant" in plain_text(received.message).split("--")[-1]
+    assert re.search(r"^--\r?\nDroits Devant\r?$", plain_text(received.message), re.M)
     link = re.search(r"http://127\.0\.0\.1:\d+/confirm/\S+", plain_text(received.message))
     assert link
     page.goto(link.group(0))
