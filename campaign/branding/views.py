@@ -111,7 +111,7 @@ def _template_values() -> dict[str, Any]:
 
 # The organisation settings page takes a logo upload: more than MAX_CONTENT_LENGTH allows
 # the signing form, and only there (and only for a logged-in administrator: the view checks).
-LOGO_UPLOAD_ENDPOINT = "organisation.settings"
+LOGO_UPLOAD_ENDPOINT = "organiser.organisation.settings"
 LOGO_UPLOAD_LIMIT = MAX_LOGO_BYTES + 64 * 1024
 
 

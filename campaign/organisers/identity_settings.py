@@ -7,7 +7,6 @@ from datetime import datetime
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     make_response,
     redirect,
@@ -45,14 +44,8 @@ from campaign.extensions import db
 from campaign.organisers.auth import current_organiser
 from campaign.organisers.models import Organiser
 
-bp = Blueprint("organisation", __name__, url_prefix="/organiser")
-
-
-@bp.after_request
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+# A child of the organiser area (organisers/area.py): at /organiser/organisation, no-store.
+bp = Blueprint("organisation", __name__)
 
 
 class OrganisationForm(FlaskForm):
@@ -141,7 +134,7 @@ def settings() -> BaseResponse:
         else:
             db.session.commit()
             forget_identity()
-            return redirect(url_for("organisation.settings", saved=1 if changes else 0), code=303)
+            return redirect(url_for(".settings", saved=1 if changes else 0), code=303)
     status = 422 if request.method == "POST" else 200
     identity = read_identity(db.session)
     return make_response(

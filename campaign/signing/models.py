@@ -15,6 +15,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.database import Base, utcnow
+from campaign.personal_data import (
+    ColumnAction,
+    Kind,
+    Match,
+    PersonalColumn,
+    RowAction,
+    Subject,
+    TableDeclaration,
+    declare,
+)
 
 
 class SignatureStatus(enum.StrEnum):
@@ -67,34 +77,48 @@ class Signature(Base):
     confirmation_expires_at: Mapped[datetime | None]
     # Emails sent because this address signed again (re-sent links, "already signed").
     repeat_emails_sent: Mapped[int] = mapped_column(default=0)
-    # The wording (and privacy notice) version shown when signing: see privacy/consent.py.
+    # The wording (and privacy notice) version shown when signing: see signing/consent.py.
     consent_version: Mapped[str] = mapped_column(String(32))
     # HMAC-SHA-256 of the client address, keyed with the secret key: never the address.
     ip_hash: Mapped[str | None] = mapped_column(String(64))
-    # The random handle in the unsubscribe and delete links (privacy/tokens.py); NULL once
+    # The random handle in the unsubscribe and delete links (campaign/tokens.py); NULL once
     # anonymised, which ends those links.
     manage_key: Mapped[str | None] = mapped_column(String(32), unique=True)
     # When the retention purge removed the personal fields (see privacy/retention.py).
     anonymised_at: Mapped[datetime | None]
 
     @property
-    def receives_updates(self) -> bool:
-        """Whether news may be sent to this supporter now (see `receives_updates_clause`)."""
+    def confirmed(self) -> bool:
+        return self.status == SignatureStatus.CONFIRMED
+
+    @property
+    def counted(self) -> bool:
+        """Whether it counts in public now (see `is_counted`)."""
+        return is_counted(self.status, self.suspect)
+
+    @property
+    def receives_news(self) -> bool:
+        """Whether news may be sent to this supporter now (see `receives_news_clause`)."""
         return (
-            self.status == SignatureStatus.CONFIRMED
-            and not self.suspect
+            self.counted
             and self.opt_in
             and self.opt_in_withdrawn_at is None
             and self.anonymised_at is None
         )
 
 
+def is_counted(status: str, suspect: bool) -> bool:
+    """The rule for a signature to count anywhere public: confirmed, and not held as suspect.
+    `counts_in_public` is the same rule in SQL."""
+    return status == SignatureStatus.CONFIRMED and not suspect
+
+
 def counts_in_public() -> ColumnElement[bool]:
-    """The rule for a signature to count anywhere public: confirmed, and not held as suspect."""
+    """`is_counted` as a WHERE clause."""
     return and_(Signature.status == SignatureStatus.CONFIRMED, Signature.suspect.is_(False))
 
 
-def receives_updates_clause() -> ColumnElement[bool]:
+def receives_news_clause() -> ColumnElement[bool]:
     """The supporters news may be sent to: counted (confirmed, not suspect), opted in, never
     unsubscribed, not anonymised. Every list of recipients of news and every opted-in export
     uses this."""
@@ -104,3 +128,63 @@ def receives_updates_clause() -> ColumnElement[bool]:
         Signature.opt_in_withdrawn_at.is_(None),
         Signature.anonymised_at.is_(None),
     )
+
+
+declare(
+    TableDeclaration(
+        table="signatures",
+        subject=Subject.SUPPORTER,
+        personal={
+            "first_name": PersonalColumn(Kind.DIRECT, ColumnAction.EMPTY, "delivered as a name"),
+            "last_name": PersonalColumn(Kind.DIRECT, ColumnAction.EMPTY, "delivered as a name"),
+            "email": PersonalColumn(Kind.DIRECT, ColumnAction.EMPTY, "where email goes"),
+            "email_normalised": PersonalColumn(
+                Kind.DIRECT, ColumnAction.NULL, "one signature per address"
+            ),
+            "postcode": PersonalColumn(Kind.DIRECT, ColumnAction.NULL, "constituency work"),
+            "ip_hash": PersonalColumn(
+                Kind.PSEUDONYMOUS, ColumnAction.NULL, "keyed hash of the client address"
+            ),
+            "manage_key": PersonalColumn(
+                Kind.LINKING, ColumnAction.NULL, "the handle in the supporter's own links"
+            ),
+            "confirmation_token_hash": PersonalColumn(
+                Kind.LINKING, ColumnAction.NULL, "hash of the confirmation link's token"
+            ),
+            "confirmation_expires_at": PersonalColumn(
+                Kind.LINKABLE, ColumnAction.NULL, "when the confirmation link stops working"
+            ),
+            "signed_at": PersonalColumn(Kind.LINKABLE, ColumnAction.DAY, "consent given"),
+            "confirmed_at": PersonalColumn(Kind.LINKABLE, ColumnAction.DAY, "double opt-in"),
+        },
+        on_erasure=RowAction.DELETE,
+        on_anonymisation=RowAction.CLEAR,
+        found_by={
+            "email_normalised": Match.NORMALISED_EMAIL,
+            "email": Match.EMAIL_IGNORING_CASE,
+        },
+        report_as="signatures",
+        report_columns=(
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "email_normalised",
+            "country",
+            "postcode",
+            "opt_in",
+            "opt_in_withdrawn_at",
+            "source",
+            "status",
+            "locale",
+            "signed_at",
+            "confirmed_at",
+            "consent_version",
+            "ip_hash",
+            "confirmation_token_hash",
+            "confirmation_expires_at",
+            "repeat_emails_sent",
+            "manage_key",
+        ),
+    )
+)

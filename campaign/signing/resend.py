@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, redirect, session, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response as BaseResponse
 
-from campaign.campaigns.services import find_campaign
+from campaign.campaigns.services import find_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import db, limiter
 from campaign.protection.limits import sign_limit_per_address
@@ -61,9 +61,9 @@ def resend(slug: str) -> BaseResponse:
     """Send the confirmation email again, to the address this browser signed with. The
     answer is the same whatever happened, as for signing."""
     email = signer_email(slug)
-    campaign = find_campaign(db.session, slug) if len(slug) <= 64 else None
+    campaign = find_campaign_by_slug(db.session, slug)
     if campaign is None or email is None:
-        return redirect(url_for("campaigns.signed", slug=slug), code=303)
+        return redirect(url_for("signing.signed", slug=slug), code=303)
     resend_confirmation(
         db.session,
         campaign,
@@ -73,4 +73,4 @@ def resend(slug: str) -> BaseResponse:
         policy=_policy(),
     )
     db.session.commit()
-    return redirect(url_for("campaigns.signed", slug=slug, resent=1), code=303)
+    return redirect(url_for("signing.signed", slug=slug, resent=1), code=303)

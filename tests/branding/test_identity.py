@@ -21,10 +21,9 @@ from campaign.branding.services import (
     prepare_logo,
 )
 from campaign.extensions import db
-from tests.factories import sign
+from tests.factories import csrf_from, sign
 from tests.helpers import deliver, email_bodies
 from tests.mail.test_delivery import smtp
-from tests.organisers.fixtures import csrf_from
 from tests.smtp import SmtpServer
 
 

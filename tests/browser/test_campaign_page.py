@@ -24,7 +24,7 @@ from campaign.database import utcnow
 from campaign.extensions import db
 from tests.browser.accessibility import assert_accessible, assert_fits_the_width
 from tests.browser.test_pages import closed_campaign, expired_link_path
-from tests.organisers.fixtures import PASSWORD, add_signature, make_organiser
+from tests.factories import PASSWORD, add_signature, make_organiser
 from tests.smtp import SmtpServer
 
 SLUG = "surveillance-moratorium"

@@ -9,9 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from campaign.signing.resend import mask_email
-from tests.factories import sign
+from tests.factories import csrf_from, sign
 from tests.helpers import email_text, outbox
-from tests.organisers.fixtures import csrf_from
 
 
 def test_an_address_is_masked_enough_to_spot_a_typo() -> None:

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select, update
 
+from campaign import signals
 from campaign.database import DbSession
-from campaign.signing.models import Signature, SignatureStatus
-from campaign.signing.services import normalise_email
-from campaign.signing.tokens import keyed_hash
+from campaign.identity import keyed_hash, normalise_email
+from campaign.signing.models import Signature, SignatureStatus, is_counted
 from campaign.tallies.services import add_to_tally
 
 
@@ -23,7 +23,7 @@ class BulkAction(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class SignatureFilter:
+class SignatureFilters:
     """What an organiser is looking for. Empty fields match everything."""
 
     email: str | None = None
@@ -57,7 +57,7 @@ class BatchResult:
 
 
 def _conditions(
-    campaign_id: int, wanted: SignatureFilter, secret_key: str
+    campaign_id: int, wanted: SignatureFilters, secret_key: str
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [Signature.campaign_id == campaign_id]
     if wanted.email:
@@ -95,7 +95,7 @@ def _candidates(action: BulkAction) -> ColumnElement[bool]:
 def preview(
     session: DbSession,
     campaign_id: int,
-    wanted: SignatureFilter,
+    wanted: SignatureFilters,
     action: BulkAction,
     secret_key: str,
 ) -> int:
@@ -109,7 +109,7 @@ def preview(
 def apply_batch(
     session: DbSession,
     campaign_id: int,
-    wanted: SignatureFilter,
+    wanted: SignatureFilters,
     action: BulkAction,
     *,
     secret_key: str,
@@ -140,8 +140,9 @@ def apply_batch(
             .values(status=SignatureStatus.INVALIDATED),
             execution_options={"synchronize_session": False},
         )
+        signals.signature_invalidated.send(campaign_id, session=session, signature_ids=ids, now=now)
         for row in rows:
-            if row.status == SignatureStatus.CONFIRMED and not row.suspect:
+            if is_counted(row.status, row.suspect):
                 recount[row.country] -= 1
     else:
         session.execute(
@@ -149,7 +150,7 @@ def apply_batch(
             execution_options={"synchronize_session": False},
         )
         for row in rows:
-            if row.status == SignatureStatus.CONFIRMED:
+            if is_counted(row.status, suspect=False):  # counted once released
                 recount[row.country] += 1
     for country, delta in recount.items():
         if delta:

@@ -1,0 +1,156 @@
+"""Rendering the public campaign page (with the signing form), cached per process for a moment."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from flask import Response, abort, current_app, g, make_response, render_template
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
+
+from campaign.cache import ShortLivedCache
+from campaign.campaigns.content import render_body
+from campaign.campaigns.models import Campaign
+from campaign.campaigns.services import CampaignText, campaign_text, find_campaign_by_slug
+from campaign.countries import country_name, country_options
+from campaign.database import utcnow
+from campaign.extensions import db
+from campaign.i18n import QUERY_MARK, kept_query, requested_locale
+from campaign.links import public_url_for
+from campaign.signing.consent import CURRENT_WORDING
+from campaign.signing.counts import RecentSigner, recent_signers
+from campaign.signing.forms import SignatureForm
+from campaign.signing.services import SigningPolicy
+from campaign.tallies.services import Tally, read_tally
+
+
+def _cache() -> ShortLivedCache[Any]:
+    cache: ShortLivedCache[Any] = current_app.extensions["campaign_page_cache"]
+    return cache
+
+
+def current_tally(campaign: Campaign) -> Tally:
+    """The campaign's counts, at most TALLY_CACHE_SECONDS old."""
+    tally: Tally = _cache().get(("tally", campaign.id), lambda: read_tally(db.session, campaign.id))
+    return tally
+
+
+def _recent(campaign: Campaign) -> list[RecentSigner]:
+    if not campaign.show_recent_signers:
+        return []
+    recent: list[RecentSigner] = _cache().get(
+        ("recent", campaign.id), lambda: recent_signers(db.session, campaign.id)
+    )
+    return recent
+
+
+def localized_text(campaign: Campaign) -> CampaignText:
+    """The campaign's text in the page's language (or its own), at most a moment old."""
+    locale = str(get_locale())
+    text: CampaignText = _cache().get(
+        ("text", campaign.id, locale), lambda: campaign_text(db.session, campaign, locale)
+    )
+    return text
+
+
+@lru_cache(maxsize=64)
+def _rendered_body(body: str) -> Markup:
+    return render_body(body)
+
+
+def _load_detached(slug: str) -> Campaign | None:
+    campaign = find_campaign_by_slug(db.session, slug)
+    if campaign is not None:
+        db.session.expunge(campaign)
+    return campaign
+
+
+def campaign_or_404(slug: str) -> Campaign:
+    """The campaign for a public page, shared by this process's requests for a second or two.
+
+    A detached, read-only copy: public pages never change a campaign. Organiser changes
+    reach every process within TALLY_CACHE_SECONDS.
+    """
+    if len(slug) > 64:
+        abort(404)
+    campaign: Campaign | None = _cache().get(("campaign", slug), lambda: _load_detached(slug))
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def signing_policy() -> SigningPolicy:
+    config = current_app.config
+    return SigningPolicy(
+        token_lifetime=timedelta(days=config["CONFIRMATION_TOKEN_DAYS"]),
+        repeat_email_limit=config["CONFIRMATION_RESENDS"],
+        tally_shards=config["TALLY_SHARDS"],
+    )
+
+
+# Stand-ins for the two per-visitor values of a fresh page, filled in per request.
+_CSRF_MARK = "@@csrf-token@@"
+_SOURCE_MARK = "@@share-source@@"
+
+
+def _render_page(
+    campaign: Campaign, form: SignatureForm, csrf_value: str, closed: bool = False
+) -> str:
+    locale = str(get_locale())
+    text = localized_text(campaign)
+    html: str = render_template(
+        "signing/page.html",
+        campaign=campaign,
+        text=text,
+        body=_rendered_body(text.body),
+        form=form,
+        csrf_value=csrf_value,
+        country_options=country_options(locale, form.country.data),
+        tally=current_tally(campaign),
+        recent=_recent(campaign),
+        country_name=lambda code: country_name(code, locale),
+        closed=closed or not campaign.is_open(utcnow()),
+        now=utcnow(),
+        share_url=public_url_for("signing.show", slug=campaign.slug),
+        canonical_url=public_url_for("signing.show", slug=campaign.slug, lang=requested_locale()),
+        consent=CURRENT_WORDING,
+    )
+    return html
+
+
+def _no_store(response: Response) -> Response:
+    # The form carries a per-visitor CSRF token: no shared cache may keep this page.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def render_fresh_campaign_page(campaign: Campaign, source: str) -> Response:
+    """The page as a new visitor gets it: rendered once per language every second or two,
+    then only the visitor's CSRF token, share source and query (kept by the language
+    switcher's links) are put in."""
+    key = ("page", campaign.slug, str(get_locale()), requested_locale())
+
+    def render() -> str:
+        form = SignatureForm(meta={"csrf": False})
+        form.source.data = _SOURCE_MARK
+        g.query_mark = True  # the switcher's links get QUERY_MARK for this visitor's query
+        return _render_page(campaign, form, _CSRF_MARK)
+
+    template: str = _cache().get(key, render)
+    html = (
+        template.replace(_CSRF_MARK, generate_csrf(), 1)
+        .replace(_SOURCE_MARK, str(escape(source)), 1)
+        .replace(QUERY_MARK, str(escape(kept_query())))
+    )
+    return _no_store(make_response(html))
+
+
+def render_campaign_page(
+    campaign: Campaign, form: SignatureForm, status: int = 200, closed: bool = False
+) -> Response:
+    """The page with a submitted form: what was typed, and the errors beside each field."""
+    html = _render_page(campaign, form, form.csrf_token.current_token or generate_csrf(), closed)
+    return _no_store(make_response(html, status))
