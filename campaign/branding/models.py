@@ -6,6 +6,7 @@ from sqlalchemy import LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.database import Base, utcnow
+from campaign.personal_data import NoPersonalData, declare
 
 
 class OrganisationIdentity(Base):
@@ -30,3 +31,12 @@ class OrganisationIdentity(Base):
     donate_url: Mapped[str | None] = mapped_column(String(500))
     next_campaign_slug: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+declare(
+    NoPersonalData(
+        table="organisation_identity",
+        why="the organisation that runs the campaigns, as the public sees it",
+        not_personal={"name": "the organisation's public name, not a person's"},
+    )
+)
