@@ -239,6 +239,14 @@ def test_every_supporter_page_signing_to_sharing_at_390_and_1280_px(
     assert text.startswith(words.hello), text
     html = first.message.get_body(preferencelist=("html",)).get_content()
     assert 'name="viewport"' in html and words.hello in html
+    # The HTML part, as a phone's mail app shows it: it fits, and reads.
+    email = browsing.context.new_page()
+    email.set_viewport_size({"width": PHONE[0], "height": PHONE[1]})
+    email.set_content(html)
+    assert_fits_the_width(email)
+    assert email.locator("a", has_text=words.confirm).is_visible()
+    email.screenshot(path=str(browsing.folder / "email-confirm-390.png"), full_page=True)
+    email.close()
 
     # "Send it again" sends the link again, and says so without telling more.
     page.get_by_role("button", name=words.resend).click()
