@@ -14,13 +14,12 @@ from flask import (
     current_app,
     has_request_context,
     make_response,
-    request,
     url_for,
 )
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from campaign.branding.services import MAX_LOGO_BYTES, Identity, read_identity, read_logo
+from campaign.branding.services import Identity, read_identity, read_logo
 from campaign.cache import ShortLivedCache
 from campaign.extensions import db
 
@@ -109,20 +108,6 @@ def _template_values() -> dict[str, Any]:
     }
 
 
-# The organisation settings page takes a logo upload: more than MAX_CONTENT_LENGTH allows
-# the signing form, and only there (and only for a logged-in administrator: the view checks).
-LOGO_UPLOAD_ENDPOINT = "organiser.organisation.settings"
-LOGO_UPLOAD_LIMIT = MAX_LOGO_BYTES + 64 * 1024
-
-
-def _allow_logo_upload() -> None:
-    if request.endpoint == LOGO_UPLOAD_ENDPOINT and request.method == "POST":
-        request.max_content_length = LOGO_UPLOAD_LIMIT
-
-
 def init_app(app: Flask) -> None:
-    """Call before the request checks are set up: they read the form, so the upload limit
-    must be raised before them."""
     app.extensions[_CACHE_KEY] = ShortLivedCache[Identity](app.config["TALLY_CACHE_SECONDS"])
     app.context_processor(_template_values)
-    app.before_request(_allow_logo_upload)

@@ -26,6 +26,7 @@ from wtforms.validators import Length
 
 from campaign.audit.services import record_event
 from campaign.branding.services import (
+    MAX_LOGO_BYTES,
     MAX_NAME,
     MAX_URL,
     PAPER,
@@ -43,9 +44,12 @@ from campaign.database import DbSession, utcnow
 from campaign.extensions import db
 from campaign.organisers.auth import current_organiser
 from campaign.organisers.models import Organiser
+from campaign.protection.requests import allow_upload
 
 # A child of the organiser area (organisers/area.py): at /organiser/organisation, no-store.
 bp = Blueprint("organisation", __name__)
+# The logo comes as a file, larger than the text forms' MAX_CONTENT_LENGTH.
+allow_upload("organiser.organisation.settings", MAX_LOGO_BYTES + 64 * 1024)
 
 
 class OrganisationForm(FlaskForm):

@@ -7,17 +7,15 @@ never put in a page whole, never logged, and leaves with the browser session.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from flask import Blueprint, current_app, redirect, session, url_for
-from flask_babel import get_locale
+from flask import Blueprint, redirect, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.campaigns.services import find_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import db, limiter
 from campaign.protection.limits import sign_limit_per_address
-from campaign.signing.services import SigningPolicy, resend_confirmation
+from campaign.signing.page import signing_policy
+from campaign.signing.services import resend_confirmation
 
 bp = Blueprint("resend", __name__)
 
@@ -46,15 +44,6 @@ def mask_email(email: str) -> str:
     return f"{shown}@{domain}"
 
 
-def _policy() -> SigningPolicy:
-    config = current_app.config
-    return SigningPolicy(
-        token_lifetime=timedelta(days=config["CONFIRMATION_TOKEN_DAYS"]),
-        repeat_email_limit=config["CONFIRMATION_RESENDS"],
-        tally_shards=config["TALLY_SHARDS"],
-    )
-
-
 @bp.post("/campaigns/<slug>/resend")
 @limiter.limit(sign_limit_per_address, scope="sign-address")
 def resend(slug: str) -> BaseResponse:
@@ -64,13 +53,6 @@ def resend(slug: str) -> BaseResponse:
     campaign = find_campaign_by_slug(db.session, slug)
     if campaign is None or email is None:
         return redirect(url_for("signing.signed", slug=slug), code=303)
-    resend_confirmation(
-        db.session,
-        campaign,
-        email,
-        locale=str(get_locale()),
-        now=utcnow(),
-        policy=_policy(),
-    )
+    resend_confirmation(db.session, campaign, email, now=utcnow(), policy=signing_policy())
     db.session.commit()
     return redirect(url_for("signing.signed", slug=slug, resent=1), code=303)
