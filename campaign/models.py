@@ -1,6 +1,7 @@
 """Every model, in one import, for Alembic and for `create_all` in tests."""
 
 from campaign.audit.models import AuditEvent
+from campaign.branding.models import OrganisationIdentity
 from campaign.campaigns.models import Campaign, CampaignTranslation
 from campaign.mail.models import EmailMessage
 from campaign.organisers.account_models import (
@@ -28,6 +29,7 @@ __all__ = [
     "ErasureCount",
     "Invitation",
     "LoginThrottle",
+    "OrganisationIdentity",
     "Organiser",
     "OrganiserSession",
     "OutboxMessage",

@@ -1,7 +1,7 @@
 """organiser accounts: sessions, second factor, invitations, emailed links
 
 Revision ID: 0010_organiser_accounts
-Revises: 0014_fold_mailboxes
+Revises: 0011_organisation_identity
 Create Date: 2026-11-30 00:24:10.032238
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010_organiser_accounts'
-down_revision = '0014_fold_mailboxes'
+down_revision = '0011_organisation_identity'
 branch_labels = None
 depends_on = None
 
