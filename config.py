@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
@@ -173,5 +174,9 @@ class Config:
     # A browser that logged in before is trusted for this long: a flood of wrong passwords
     # for an account never locks its owner out of a browser they already use.
     LOGIN_KNOWN_BROWSER_DAYS = _int("LOGIN_KNOWN_BROWSER_DAYS", 90)
+    # The name authenticator apps show beside an organiser's codes (default: the site's host).
+    ORGANISER_TOTP_ISSUER = _env("ORGANISER_TOTP_ISSUER") or (
+        urlsplit(PUBLIC_URL).hostname or "campaign"
+    )
     # Rows read per query while streaming a CSV export (memory is proportional to it).
     EXPORT_BATCH_SIZE = _int("EXPORT_BATCH_SIZE", 2000)

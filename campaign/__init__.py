@@ -94,7 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     from campaign.dashboard import views as dashboard_views
     from campaign.errors import register_error_pages
     from campaign.exports import views as export_views
-    from campaign.organisers import cleanup_views, identity_settings
+    from campaign.organisers import account_views, cleanup_views, identity_settings
     from campaign.organisers import views as organiser_views
     from campaign.organisers.area import organiser_area
     from campaign.privacy import views as privacy_views
@@ -108,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(
         organiser_area(
             organiser_views.bp,
+            account_views.bp,
             cleanup_views.bp,
             dashboard_views.bp,
             export_views.bp,

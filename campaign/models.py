@@ -4,6 +4,13 @@ from campaign.audit.models import AuditEvent
 from campaign.branding.models import OrganisationIdentity
 from campaign.campaigns.models import Campaign, CampaignTranslation
 from campaign.mail.models import EmailMessage
+from campaign.organisers.account_models import (
+    AccountLink,
+    AccountPolicy,
+    Invitation,
+    OrganiserSession,
+    RecoveryCode,
+)
 from campaign.organisers.models import CampaignMembership, LoginThrottle, Organiser
 from campaign.outbox.models import OutboxMessage
 from campaign.privacy.models import AnonymisationPostponement, ErasureCount
@@ -11,6 +18,8 @@ from campaign.signing.models import Signature
 from campaign.tallies.models import TallyShard
 
 __all__ = [
+    "AccountLink",
+    "AccountPolicy",
     "AnonymisationPostponement",
     "AuditEvent",
     "Campaign",
@@ -18,10 +27,13 @@ __all__ = [
     "CampaignTranslation",
     "EmailMessage",
     "ErasureCount",
+    "Invitation",
     "LoginThrottle",
     "OrganisationIdentity",
     "Organiser",
+    "OrganiserSession",
     "OutboxMessage",
+    "RecoveryCode",
     "Signature",
     "TallyShard",
 ]

@@ -15,12 +15,17 @@ from werkzeug.wrappers import Response
 
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import find_campaign_by_slug
+from campaign.database import utcnow
 from campaign.extensions import db, login_manager
 from campaign.organisers.models import Organiser
 from campaign.organisers.services import may_see
+from campaign.organisers.sessions import TOUCH_EVERY, find_open_session, touch_session
 from campaign.organisers.throttle import ThrottlePolicy
 
 LOGIN_AT = "organiser_login_at"
+# The key of this browser's row in organiser_sessions, and when it was last noted as seen.
+SESSION_KEY = "organiser_session"
+SEEN_AT = "organiser_seen_at"
 KNOWN_BROWSER_COOKIE = "organiser_browser"
 _KNOWN_BROWSER_SALT = "organiser-known-browser"
 
@@ -35,18 +40,36 @@ def configure_login(app: Flask) -> None:
 
 def load_organiser(user_id: str) -> Organiser | None:
     """The organiser of this session, if it is still valid: an active account, the same
-    password as when the session began, and not older than ORGANISER_SESSION_HOURS."""
-    organiser_id, _, fingerprint = user_id.partition(":")
+    password and session generation as when the session began, its row in
+    organiser_sessions not ended, and not older than ORGANISER_SESSION_HOURS."""
+    organiser_id, _, rest = user_id.partition(":")
+    generation, _, fingerprint = rest.partition(":")
     if not organiser_id.isdigit() or len(organiser_id) > 18:
+        return None
+    if not generation.isdigit() or len(generation) > 18:
         return None
     login_at = session.get(LOGIN_AT)
     lifetime = current_app.config["ORGANISER_SESSION_HOURS"] * 3600
     if not isinstance(login_at, int | float) or time.time() - login_at > lifetime:
         return None
+    key = session.get(SESSION_KEY)
+    if not isinstance(key, str):
+        return None
+    now = utcnow()
+    seen_at = session.get(SEEN_AT)
+    if not isinstance(seen_at, int | float) or time.time() - seen_at > TOUCH_EVERY.seconds:
+        # Before this request reads anything (see touch_session).
+        touch_session(db.engine, key, now)
+        session[SEEN_AT] = int(time.time())
     organiser = db.session.get(Organiser, int(organiser_id))
     if organiser is None or not organiser.active:
         return None
+    if int(generation) != organiser.session_generation:
+        return None
     if not secrets.compare_digest(fingerprint, organiser.session_fingerprint()):
+        return None
+    lifetime_delta = timedelta(seconds=lifetime)
+    if find_open_session(db.session, organiser, key, now=now, lifetime=lifetime_delta) is None:
         return None
     return organiser
 

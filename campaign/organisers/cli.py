@@ -1,4 +1,5 @@
-"""`flask organisers create|list|set-password|deactivate|activate|grant|revoke`."""
+"""`flask organisers create|list|set-password|deactivate|activate|grant|revoke|
+reset-second-factor`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from campaign.campaigns.services import find_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.organisers.passwords import PasswordRejected
+from campaign.organisers.second_factor import remove_second_factor
 from campaign.organisers.services import (
     OrganiserError,
     create_organiser,
@@ -24,6 +26,7 @@ from campaign.organisers.services import (
     set_password,
     unblock_account,
 )
+from campaign.organisers.sessions import end_every_session
 
 organisers_cli = AppGroup("organisers", help="Organiser accounts (campaign staff).")
 
@@ -199,3 +202,27 @@ def grant_command(email: str, slug: str) -> None:
 def revoke_command(email: str, slug: str) -> None:
     """Take a campaign away from an organiser."""
     _membership(email, slug, granting=False)
+
+
+@organisers_cli.command("reset-second-factor")
+@click.argument("email")
+def reset_second_factor_command(email: str) -> None:
+    """Remove an account's second factor (a lost phone and lost recovery codes); its
+    sessions end. It sets up a new one at its next login if the team requires one."""
+    try:
+        organiser = get_organiser(db.session, email)
+    except OrganiserError as error:
+        raise _fail(error) from error
+    now = utcnow()
+    remove_second_factor(db.session, organiser)
+    end_every_session(db.session, organiser, now)
+    record_event(
+        db.session,
+        actor=None,
+        action="organiser.second_factor_reset",
+        campaign_id=None,
+        details={"organiser": organiser.email},
+        now=now,
+    )
+    db.session.commit()
+    click.echo(f"second factor removed for {organiser.email}")

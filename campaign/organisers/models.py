@@ -37,6 +37,17 @@ class Organiser(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Bumped on logout, password change, deactivation and reactivation: every session made
+    # under an older generation ends at its next request (see organisers/sessions.py).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The language of the emails the account receives (None: the site's default).
+    locale: Mapped[str | None] = mapped_column(String(16))
+    # TOTP (RFC 6238) shared secret, base32, once enrolment is confirmed; the one being
+    # enrolled waits in `totp_pending_secret`. `totp_last_step` refuses a code used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None]
+    totp_enabled_at: Mapped[datetime | None]
 
     # Flask-Login's user interface.
     is_authenticated = True
@@ -46,13 +57,15 @@ class Organiser(Base):
     def is_active(self) -> bool:
         return self.active
 
-    def get_id(self) -> str:
-        """What the session cookie holds: the id and a fingerprint of the password hash.
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_secret is not None
 
-        A new password (or a deactivation, which the loader checks) ends every session at
-        once, on every browser, with nothing to store server-side.
-        """
-        return f"{self.id}:{self.session_fingerprint()}"
+    def get_id(self) -> str:
+        """What the session cookie holds: the id, the session generation and a fingerprint
+        of the password hash. A new password, a logout or a deactivation (which the loader
+        checks) ends every session made before it, on every browser."""
+        return f"{self.id}:{self.session_generation}:{self.session_fingerprint()}"
 
     def session_fingerprint(self) -> str:
         return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
@@ -98,6 +111,14 @@ declare(
         personal={
             "email": PersonalColumn(Kind.DIRECT, ColumnAction.KEEP, "the login"),
             "last_login_at": PersonalColumn(Kind.LINKABLE, ColumnAction.KEEP, "account activity"),
+            "locale": PersonalColumn(Kind.LINKABLE, ColumnAction.KEEP, "language of its emails"),
+            "totp_enabled_at": PersonalColumn(
+                Kind.LINKABLE, ColumnAction.KEEP, "when the second factor was set up"
+            ),
+        },
+        not_personal={
+            "totp_secret": "a credential of the account, not about the person",
+            "totp_pending_secret": "the same, while being set up",
         },
         on_erasure=RowAction.KEEP,
         on_anonymisation=RowAction.KEEP,

@@ -75,12 +75,15 @@ def set_password(session: DbSession, organiser: Organiser, password: str, now: d
     check_new_password(password, organiser.email)
     organiser.password_hash = hash_password(password)
     organiser.password_changed_at = now
+    organiser.session_generation += 1
     session.flush()
 
 
 def set_active(session: DbSession, organiser: Organiser, active: bool) -> None:
-    """Deactivating ends the account's sessions at their next request and refuses logins."""
+    """Deactivating ends the account's sessions at their next request and refuses logins;
+    reactivating does not bring old sessions back (both start a new session generation)."""
     organiser.active = active
+    organiser.session_generation += 1
     session.flush()
 
 
@@ -159,8 +162,14 @@ class LoginCheck:
     organiser_id: int | None  # an active account with this address, else None
     password_hash: str | None
     keys: list[ThrottleKey]
-    blocked_until: datetime | None  # refused until then: do not even check the password
-    delay_seconds: float  # how long to make the answer wait
+    # Refused until then, without checking the password: a limit was reached
+    # (`blocked_until`), or the last failures were too recent (`wait_until`, the slowdown).
+    blocked_until: datetime | None
+    wait_until: datetime | None = None
+
+    @property
+    def refused_until(self) -> datetime | None:
+        return throttle.ThrottleDecision(self.blocked_until, self.wait_until).refused_until
 
     def password_matches(self, password: str) -> bool:
         """Argon2id verification, needing no database. An unknown address or a deactivated
@@ -172,9 +181,10 @@ class LoginCheck:
         return verify_password(self.password_hash, password[:MAX_LENGTH])
 
 
-def _throttle_keys(
+def throttle_keys(
     attempt: LoginAttempt, organiser: Organiser | None, secret_key: str
 ) -> list[ThrottleKey]:
+    """The counters a login attempt (or its second-factor code) is judged by."""
     keys = [throttle.throttle_key(secret_key, throttle.ADDRESS, attempt.client_address)]
     if organiser is not None and attempt.known_browser and attempt.known_browser[0] == organiser.id:
         keys.append(throttle.throttle_key(secret_key, throttle.BROWSER, attempt.known_browser[1]))
@@ -194,12 +204,13 @@ def check_login(
 ) -> LoginCheck:
     """Read what a login attempt needs; changes nothing.
 
-    The caller ends its transaction before `LoginCheck.password_matches` and the wait, so
-    no lock is held while a password is hashed or an answer slowed (on SQLite, a write
-    transaction would stop every signature meanwhile), then calls `finish_login`.
+    The caller ends its transaction before `LoginCheck.password_matches`, so no lock is
+    held while a password is hashed (on SQLite, a write transaction would stop every
+    signature meanwhile), then calls `finish_login`. An attempt refused by the throttle is
+    answered at once: nothing ever sleeps in a web worker.
     """
     organiser = find_organiser(session, attempt.email)
-    keys = _throttle_keys(attempt, organiser, secret_key)
+    keys = throttle_keys(attempt, organiser, secret_key)
     decision = throttle.check_throttle(session, keys, now, policy)
     usable = organiser is not None and organiser.active
     return LoginCheck(
@@ -207,7 +218,7 @@ def check_login(
         password_hash=organiser.password_hash if usable and organiser else None,
         keys=keys,
         blocked_until=decision.blocked_until,
-        delay_seconds=decision.delay_seconds,
+        wait_until=decision.wait_until,
     )
 
 
@@ -231,8 +242,11 @@ def finish_login(
         return None
     if needs_rehash(organiser.password_hash):
         organiser.password_hash = hash_password(password[:MAX_LENGTH])
-    organiser.last_login_at = now
-    throttle.clear(session, [key for key in check.keys if key.scope != throttle.ADDRESS])
+    if not organiser.has_second_factor:
+        # With a second factor, the counters are cleared only once its code is right:
+        # knowing the password must not reset the count of wrong codes.
+        organiser.last_login_at = now
+        throttle.clear(session, [key for key in check.keys if key.scope != throttle.ADDRESS])
     session.flush()
     return organiser
 

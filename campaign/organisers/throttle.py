@@ -6,6 +6,11 @@ browser. A browser its owner has used before is judged by its own counter instea
 account's, so a flood of wrong passwords from elsewhere never locks staff out of their own
 browser. Nothing here is permanent: a counter is forgotten after a quiet period, a refusal
 ends by itself. See docs/organisers.md.
+
+"Slower answers" never means a web worker sleeping: after a few failures the next attempt
+is simply refused (429 with Retry-After) until the delay since the last failure has passed,
+and the answer comes at once. A sleeping worker would let a handful of requests hold every
+worker, and the supporters' pages behind them.
 """
 
 from __future__ import annotations
@@ -37,7 +42,8 @@ class ThrottlePolicy:
         return self.address_limit if scope == ADDRESS else self.account_limit
 
     def delay(self, failures: int) -> float:
-        """Seconds to wait before answering, after `failures` recent failures."""
+        """Seconds that must pass after the last of `failures` recent failures before the
+        next attempt is heard."""
         if failures < self.slowdown_after:
             return 0.0
         doubling = min(failures - self.slowdown_after, 16)
@@ -52,10 +58,16 @@ class ThrottleKey:
 
 @dataclass(frozen=True)
 class ThrottleDecision:
-    """Whether to try the password at all, and how long to make the answer wait."""
+    """Whether to try the password at all: refused until `blocked_until` (a limit was
+    reached) or `wait_until` (too soon after the last failures); None when it may."""
 
     blocked_until: datetime | None
-    delay_seconds: float
+    wait_until: datetime | None = None
+
+    @property
+    def refused_until(self) -> datetime | None:
+        times = [t for t in (self.blocked_until, self.wait_until) if t is not None]
+        return max(times) if times else None
 
 
 def throttle_key(secret_key: str, scope: str, value: str) -> ThrottleKey:
@@ -82,14 +94,18 @@ def _current(
 def check_throttle(
     session: DbSession, keys: list[ThrottleKey], now: datetime, policy: ThrottlePolicy
 ) -> ThrottleDecision:
-    """What the recent failures for these keys mean for this attempt."""
+    """What the recent failures for these keys mean for this attempt (decided at once)."""
     blocked_until: datetime | None = None
-    failures = 0
+    wait_until: datetime | None = None
     for row in _current(session, keys, now, policy):
         if row.blocked_until is not None and row.blocked_until > now:
             blocked_until = max(blocked_until or row.blocked_until, row.blocked_until)
-        failures = max(failures, row.failures)
-    return ThrottleDecision(blocked_until, policy.delay(failures))
+        delay = policy.delay(row.failures)
+        if delay:
+            next_allowed = row.last_failure_at + timedelta(seconds=delay)
+            if next_allowed > now:
+                wait_until = max(wait_until or next_allowed, next_allowed)
+    return ThrottleDecision(blocked_until, wait_until)
 
 
 def record_failure(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from datetime import datetime
 
 from flask import (
@@ -18,24 +17,30 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.database import utcnow
 from campaign.extensions import csrf, db, limiter
-from campaign.identity import client_address
+from campaign.identity import client_address, keyed_hash
+from campaign.organisers.accounts import record_account_event
 from campaign.organisers.audit_log import recent_events
 from campaign.organisers.auth import (
-    LOGIN_AT,
     campaign_for_organiser,
     current_organiser,
     known_browser,
-    remember_browser,
     safe_next,
     throttle_policy,
 )
 from campaign.organisers.forms import LoginForm
-from campaign.organisers.services import LoginAttempt, check_login, finish_login
+from campaign.organisers.login_flow import continue_login
+from campaign.organisers.services import (
+    LoginAttempt,
+    check_login,
+    finish_login,
+    normalise_organiser_email,
+)
+from campaign.organisers.sessions import end_every_session
 from campaign.organisers.settings import (
     CampaignSettings,
     InvalidSettings,
@@ -53,9 +58,15 @@ def _login_page(form: LoginForm, status: int = 200, **context: object) -> Respon
 
 
 def _refused(form: LoginForm, until: datetime, now: datetime) -> Response:
-    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
-    response = _login_page(form, 429, blocked_minutes=minutes)
-    response.headers["Retry-After"] = str(minutes * 60)
+    """429 at once, never a sleeping worker: too many failures, or too soon after them."""
+    seconds = max(1, math.ceil((until - now).total_seconds()))
+    if seconds < 60:
+        response = _login_page(form, 429, wait_seconds=seconds)
+    else:
+        minutes = math.ceil(seconds / 60)
+        response = _login_page(form, 429, blocked_minutes=minutes)
+        seconds = minutes * 60
+    response.headers["Retry-After"] = str(seconds)
     return response
 
 
@@ -90,33 +101,37 @@ def login() -> BaseResponse:
     )
     secret_key, policy, now = current_app.config["SECRET_KEY"], throttle_policy(), utcnow()
     check = check_login(db.session, attempt, secret_key=secret_key, policy=policy, now=now)
-    # Nothing held while the password is hashed or the answer slowed down: on SQLite an
-    # open write transaction would stop every signature meanwhile.
+    # Nothing held while the password is hashed: on SQLite an open write transaction would
+    # stop every signature meanwhile.
     db.session.rollback()
-    if check.blocked_until is not None:
-        return _refused(form, check.blocked_until, now)
-    time.sleep(check.delay_seconds)
+    if check.refused_until is not None:
+        return _refused(form, check.refused_until, now)
     matched = check.password_matches(attempt.password)
-    organiser = finish_login(
-        db.session, check, attempt.password, matched, policy=policy, now=utcnow()
-    )
-    db.session.commit()  # failures are counted even when the answer is "no"
+    now = utcnow()
+    organiser = finish_login(db.session, check, attempt.password, matched, policy=policy, now=now)
     if organiser is None:
+        address = normalise_organiser_email(attempt.email)[:254]
+        record_account_event(
+            db.session,
+            actor=None,
+            action="organiser.login_failed",
+            details={"email_hash": keyed_hash(secret_key, f"organiser-email:{address}")[:32]},
+            now=now,
+        )
+        db.session.commit()  # failures are counted even when the answer is "no"
         form.password.data = ""
         return _login_page(form, 422, failed=True)
-
-    # A fresh session: nothing from before the login (a planted CSRF token, a stale id).
-    session.clear()
-    login_user(organiser)
-    session.permanent = True
-    session[LOGIN_AT] = int(time.time())
-    response = redirect(safe_next(form.next.data) or url_for("organiser.dashboard.index"), code=303)
-    remember_browser(response, organiser)
-    return response
+    db.session.commit()
+    return continue_login(organiser, form.next.data)
 
 
 @bp.post("/logout")
 def logout() -> BaseResponse:
+    """Ends every session of the account, copies of this cookie included."""
+    if current_user.is_authenticated:
+        organiser = current_organiser()
+        end_every_session(db.session, organiser, utcnow())
+        db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("organiser.organisers.login"), code=303)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from campaign.audit.models import AuditEvent
 from campaign.database import utcnow
@@ -14,6 +14,11 @@ from campaign.extensions import db
 from campaign.signing.models import Signature
 from tests.factories import add_signature, campaign_by_slug, csrf_from, sign, signature_form
 from tests.helpers import count_rows, signatures
+
+
+def settings_events() -> Select[tuple[AuditEvent]]:
+    """The audit log but for the organisers' own logins."""
+    return select(AuditEvent).where(AuditEvent.action != "organiser.login")
 
 
 def settings_form(client: FlaskClient, slug: str, **changes: str) -> dict[str, str]:
@@ -42,7 +47,7 @@ def test_an_organiser_changes_the_goal_and_the_public_page_follows(
     assert "Saved" in organiser_client.get(response.headers["Location"]).get_data(as_text=True)
     assert client.get(f"/campaigns/{campaign}.json").get_json()["goal"] == 250000
     with app.app_context():
-        [event] = db.session.scalars(select(AuditEvent)).all()
+        [event] = db.session.scalars(settings_events()).all()
         assert (event.action, event.actor, event.details) == (
             "campaign.settings",
             "organiser@example.org",
@@ -155,7 +160,8 @@ def test_bad_settings_are_refused_with_a_message_and_change_nothing(
         assert response.status_code in (400, 422), changes
     with app.app_context():
         assert campaign_by_slug(db.session, campaign).goal == 1000
-    assert count_rows(app, AuditEvent) == 0
+    with app.app_context():
+        assert db.session.scalars(settings_events()).all() == []
 
 
 def test_saving_unchanged_settings_logs_nothing(
@@ -167,7 +173,8 @@ def test_saving_unchanged_settings_logs_nothing(
     assert "Nothing had changed" in organiser_client.get(response.headers["Location"]).get_data(
         as_text=True
     )
-    assert count_rows(app, AuditEvent) == 0
+    with app.app_context():
+        assert db.session.scalars(settings_events()).all() == []
 
 
 def test_the_delivery_report_has_the_demand_the_total_the_countries_and_the_date(

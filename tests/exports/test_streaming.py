@@ -96,7 +96,8 @@ def test_a_download_cut_off_part_way_is_logged_as_interrupted_with_the_rows_sent
     response.close()  # the client went away
 
     with app.app_context():
-        [logged] = db.session.scalars(select(AuditEvent)).all()
+        exports = select(AuditEvent).where(AuditEvent.action != "organiser.login")
+        [logged] = db.session.scalars(exports).all()
         assert (logged.action, logged.row_count, logged.completed) == (
             "export.signatures",
             10,
