@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from campaign import extensions, i18n
+from campaign import extensions, http_cache, i18n
 from campaign.cache import ShortLivedCache
 from campaign.database import configure_sqlite
 from campaign.extensions import csrf, db, limiter, migrate
@@ -53,6 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     extensions.mail.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
+    http_cache.init_app(app)
     # Absolute links (from PUBLIC_URL) for email templates, which have no request to go by.
     app.jinja_env.globals["public_url_for"] = public_url_for
     configure_login(app)

@@ -13,7 +13,6 @@ from flask import (
     abort,
     current_app,
     g,
-    jsonify,
     make_response,
     redirect,
     render_template,
@@ -21,7 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
-from flask_wtf.csrf import generate_csrf
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -39,9 +38,16 @@ from campaign.campaigns.services import (
 from campaign.countries import country_name, country_options
 from campaign.database import utcnow
 from campaign.extensions import csrf, db, limiter
+from campaign.http_cache import cache_publicly
 from campaign.i18n import QUERY_MARK, kept_query, requested_locale
 from campaign.links import public_url_for
 from campaign.privacy.consent import CURRENT_WORDING
+from campaign.protection.form_token import (
+    FormTokenCheck,
+    check_posted_form_token,
+    current_form_token,
+    posted_from_another_site,
+)
 from campaign.protection.limits import (
     client_address,
     domain_is_exempt,
@@ -58,6 +64,7 @@ from campaign.signing.services import (
     sign_petition,
 )
 from campaign.signing.tokens import keyed_hash
+from campaign.tallies.public_json import public_tally_json
 from campaign.tallies.services import Tally, read_tally
 
 log = logging.getLogger(__name__)
@@ -129,13 +136,16 @@ def signing_policy() -> SigningPolicy:
     )
 
 
-# Stand-ins for the two per-visitor values of a fresh page, filled in per request.
-_CSRF_MARK = "@@csrf-token@@"
+# Stands for the share source of a fresh page, filled in per request (from its URL).
 _SOURCE_MARK = "@@share-source@@"
 
 
 def _render_page(
-    campaign: Campaign, form: SignatureForm, csrf_value: str, closed: bool = False
+    campaign: Campaign,
+    form: SignatureForm,
+    csrf_value: str,
+    closed: bool = False,
+    notice: str | None = None,
 ) -> str:
     locale = str(get_locale())
     text = localized_text(campaign)
@@ -155,43 +165,59 @@ def _render_page(
         share_url=public_url_for("campaigns.show", slug=campaign.slug),
         canonical_url=public_url_for("campaigns.show", slug=campaign.slug, lang=requested_locale()),
         consent=CURRENT_WORDING,
+        notice=notice,
     )
     return html
 
 
 def _no_store(response: Response) -> Response:
-    # The form carries a per-visitor CSRF token: no shared cache may keep this page.
+    # What one visitor typed: no cache may keep it.
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def render_fresh_campaign_page(campaign: Campaign, source: str) -> Response:
-    """The page as a new visitor gets it: rendered once per language every second or two,
-    then only the visitor's CSRF token, share source and query (kept by the language
-    switcher's links) are put in."""
+    """The page as a new visitor gets it, the same bytes for everyone with this URL and
+    language, so shared caches may keep it: rendered once per language every second or two
+    (with a fresh form token), then the share source and query (kept by the language
+    switcher's links) are put in from the URL."""
     key = ("page", campaign.slug, str(get_locale()), requested_locale())
 
     def render() -> str:
         form = SignatureForm(meta={"csrf": False})
         form.source.data = _SOURCE_MARK
         g.query_mark = True  # the switcher's links get QUERY_MARK for this visitor's query
-        return _render_page(campaign, form, _CSRF_MARK)
+        return _render_page(campaign, form, current_form_token(campaign.slug))
 
     template: str = _cache().get(key, render)
-    html = (
-        template.replace(_CSRF_MARK, generate_csrf(), 1)
-        .replace(_SOURCE_MARK, str(escape(source)), 1)
-        .replace(QUERY_MARK, str(escape(kept_query())))
+    html = template.replace(_SOURCE_MARK, str(escape(source)), 1).replace(
+        QUERY_MARK, str(escape(kept_query()))
     )
-    return _no_store(make_response(html))
+    return cache_publicly(make_response(html), current_app.config["PUBLIC_CACHE_SECONDS"])
 
 
 def render_campaign_page(
-    campaign: Campaign, form: SignatureForm, status: int = 200, closed: bool = False
+    campaign: Campaign,
+    form: SignatureForm,
+    status: int = 200,
+    closed: bool = False,
+    notice: str | None = None,
 ) -> Response:
     """The page with a submitted form: what was typed, and the errors beside each field."""
-    html = _render_page(campaign, form, form.csrf_token.current_token or generate_csrf(), closed)
+    html = _render_page(campaign, form, current_form_token(campaign.slug), closed, notice)
     return _no_store(make_response(html, status))
+
+
+def _form_token_problem() -> dict[FormTokenCheck, str]:
+    return {
+        FormTokenCheck.EXPIRED: _(
+            "This form was open for a long time. Please check your details and send it again."
+        ),
+        FormTokenCheck.INVALID: _(
+            "We could not accept this form as it was sent. Please check your details and "
+            "send it again."
+        ),
+    }
 
 
 @bp.get("/")
@@ -203,8 +229,10 @@ def index() -> BaseResponse:
     return redirect(url_for("campaigns.show", slug=campaign.slug, **query))
 
 
-# The form validates its own CSRF token, so a failure shows the form again with what the
-# supporter typed instead of a bare error page.
+# Not the session CSRF of the organisers' pages: this form carries a token that is the same
+# for everyone (so the page can be cached), and cross-site posts are refused by what the
+# browser says of their origin (docs/security.md). A failure shows the form again with what
+# the supporter typed instead of a bare error page.
 @csrf.exempt
 @bp.route("/campaigns/<slug>", methods=["GET", "POST"])
 @limiter.limit(sign_limit_per_address, methods=["POST"], scope="sign-address")
@@ -220,9 +248,28 @@ def show(slug: str) -> BaseResponse:
     if request.method == "GET":
         return render_fresh_campaign_page(campaign, request.args.get("source", "")[:64])
 
-    form = SignatureForm()
+    if posted_from_another_site():
+        # Another site's page made this browser post: keep nothing it sent, offer our form.
+        log.info("Cross-site post refused on campaign %s", campaign.slug)
+        notice = _(
+            "This form was sent to us from another website, so we did not accept it. "
+            "To sign, please use the form on this page."
+        )
+        return render_campaign_page(
+            campaign, SignatureForm(meta={"csrf": False}, formdata=None), status=403, notice=notice
+        )
+    if not campaign.is_open(utcnow()):
+        return render_campaign_page(
+            campaign, SignatureForm(meta={"csrf": False}), status=403, closed=True
+        )
 
-    if not form.validate_on_submit():
+    form = SignatureForm(meta={"csrf": False})
+    token = check_posted_form_token(campaign.slug)
+    valid = form.validate()
+    if token is not FormTokenCheck.VALID:
+        form.form_errors.append(_form_token_problem()[token])
+        valid = False
+    if not valid:
         return render_campaign_page(campaign, form, status=422)
 
     if form.leave_this_empty.data:
@@ -272,19 +319,13 @@ def signed(slug: str) -> Response:
 @bp.get("/campaigns/<slug>.json")
 def tally_json(slug: str) -> Response:
     campaign = _campaign_or_404(slug)
-    tally = current_tally(campaign)
-    response = jsonify(
-        slug=campaign.slug,
-        title=campaign.title,
-        url=public_url_for("campaigns.show", slug=campaign.slug),
-        signature_count=tally.signature_count,
-        goal=campaign.goal,
-        signatures_by_country=[
-            {"code": code, "name": country_name(code, "en"), "signature_count": count}
-            for code, count in tally.by_country
-        ],
-        updated_at=tally.updated_at.isoformat() if tally.updated_at else None,
-    )
-    response.headers["Cache-Control"] = "public, max-age=5, stale-while-revalidate=30"
+
+    def serialise() -> bytes:
+        url = public_url_for("campaigns.show", slug=campaign.slug)
+        tally = current_tally(campaign)
+        return public_tally_json(campaign.slug, campaign.title, url, campaign.goal, tally)
+
+    body: bytes = _cache().get(("json", campaign.id), serialise)
+    response = Response(body, mimetype="application/json")
     response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return cache_publicly(response, current_app.config["PUBLIC_CACHE_SECONDS"])
