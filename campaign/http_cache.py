@@ -37,10 +37,20 @@ class PublicResponseGuard(SecureCookieSessionInterface):
     been saved, so it sees every cookie and every use of the session by the request."""
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if is_public(response) and not (session.accessed or session.modified):
+            # Not even the refresh of a logged-in organiser's cookie: the page is the same
+            # for them as for everyone (their login's lifetime does not depend on it).
+            if "Set-Cookie" in response.headers:
+                self._make_private(response)
+            return
         super().save_session(app, session, response)
-        if is_public(response) and (session.accessed or "Set-Cookie" in response.headers):
-            log.warning("A public response used the session or set a cookie: sent as private")
-            response.headers["Cache-Control"] = "private, no-store"
+        if is_public(response):
+            self._make_private(response)
+
+    @staticmethod
+    def _make_private(response: Response) -> None:
+        log.warning("A public response used the session or set a cookie: sent as private")
+        response.headers["Cache-Control"] = "private, no-store"
 
 
 def init_app(app: Flask) -> None:
