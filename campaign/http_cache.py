@@ -12,9 +12,15 @@ visitor's cookie served to another.
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from flask import Flask, Response
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 log = logging.getLogger(__name__)
 
@@ -53,5 +59,100 @@ class PublicResponseGuard(SecureCookieSessionInterface):
         response.headers["Cache-Control"] = "private, no-store"
 
 
+StartResponse = Callable[..., Any]
+_Entry = tuple[float, str, list[tuple[str, str]], bytes]
+
+
+class PublicResponseCache:
+    """WSGI middleware: each process keeps the public responses it made (the campaign page,
+    the JSON) for `seconds`, as a shared cache would, and answers from them without
+    entering Flask. Where no cache stands in front of the app, a crowd costs a dictionary
+    lookup per request instead of a trip through every hook of the framework.
+
+    The key is what such a response may depend on: scheme, host, path, query, and the
+    language `Accept-Language` picks (with the app's own rule), and only responses that say
+    they vary on nothing else are kept. Never a POST, never a response with a cookie.
+    """
+
+    def __init__(
+        self,
+        app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]],
+        seconds: float,
+        languages: list[str],
+        default_language: str,
+    ) -> None:
+        self.app = app
+        self.seconds = seconds
+        self.languages = list(languages)
+        self.default_language = default_language
+        self._entries: dict[tuple[str, ...], _Entry] = {}
+        self._chosen: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def _language(self, header: str) -> str:
+        chosen = self._chosen.get(header)
+        if chosen is None:
+            best = parse_accept_header(header, LanguageAccept).best_match(self.languages)
+            chosen = best or self.default_language
+            if len(self._chosen) > 1000:  # bounded, whatever headers arrive
+                self._chosen.clear()
+            self._chosen[header] = chosen
+        return chosen
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if self.seconds <= 0 or environ.get("REQUEST_METHOD") != "GET":
+            return self.app(environ, start_response)
+        key = (
+            environ.get("wsgi.url_scheme", ""),
+            environ.get("HTTP_HOST", ""),
+            environ.get("SCRIPT_NAME", ""),
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+            self._language(environ.get("HTTP_ACCEPT_LANGUAGE", "")),
+        )
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is not None and now < entry[0]:
+            start_response(entry[1], list(entry[2]))
+            return [entry[3]]
+
+        answer: list[Any] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        body = self.app(environ, capture)
+        if not answer or not _keepable(answer[0], answer[1]):
+            return body
+        try:
+            data = b"".join(body)
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[key] = (now + self.seconds, answer[0], list(answer[1]), data)
+        return [data]
+
+
+def _keepable(status: str, headers: list[tuple[str, str]]) -> bool:
+    if not status.startswith("200"):
+        return False
+    named = {name.lower(): value for name, value in headers}
+    if "set-cookie" in named or "public" not in named.get("cache-control", ""):
+        return False
+    varies = {v.strip().lower() for v in named.get("vary", "").split(",") if v.strip()}
+    return varies <= {"accept-language"}
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = PublicResponseGuard()
+    app.wsgi_app = PublicResponseCache(  # type: ignore[method-assign]
+        app.wsgi_app,
+        seconds=app.config.get("TALLY_CACHE_SECONDS", 0),
+        languages=app.config.get("LANGUAGES", ["en"]),
+        default_language=app.config.get("BABEL_DEFAULT_LOCALE", "en"),
+    )

@@ -275,3 +275,33 @@ def test_a_public_response_that_used_the_session_is_sent_as_private() -> None:
     for path in ("/reads", "/writes"):
         response = other.test_client().get(path)
         assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def test_each_process_answers_repeat_views_from_its_own_copy(
+    cached_app: Flask, campaign: str
+) -> None:
+    """Without a cache in front, a crowd costs the app one rendering per language and URL
+    every TALLY_CACHE_SECONDS, not one per visitor."""
+    reached: list[str] = []
+    cached_app.before_request(lambda: reached.append(cached_app.name) and None)
+    path = f"/campaigns/{campaign}"
+    english, french = {"Accept-Language": "en-GB,en"}, {"Accept-Language": "fr-FR,fr;q=0.9"}
+    pages = [cached_app.test_client().get(path, headers=english) for _ in range(5)]
+    assert len(reached) == 1
+    assert len({page.get_data() for page in pages}) == 1
+    for page in pages:
+        _assert_public(page)
+        assert "Accept-Language" in page.headers["Vary"]
+    assert 'lang="fr"' in cached_app.test_client().get(path, headers=french).get_data(as_text=True)
+    assert cached_app.test_client().get(path, headers={"Accept-Language": "fr"}).status_code == 200
+    assert len(reached) == 2  # `fr` and `fr-FR,fr;q=0.9` choose the same language
+    for _ in range(3):
+        cached_app.test_client().get(path + ".json")
+    assert len(reached) == 3
+
+    # Posts always reach the app; so does every page that is not public.
+    client = cached_app.test_client()
+    client.post(path, data={"csrf_token": csrf_token(client, path), **signature_form()})
+    client.get("/organiser/login")
+    client.get("/organiser/login")
+    assert len(reached) == 6
