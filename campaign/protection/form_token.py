@@ -67,7 +67,7 @@ def check_form_token(
     *,
     secret_key: str,
     fallbacks: Iterable[str] = (),
-    max_age_seconds: float,
+    max_age_seconds: int,
     now: float,
 ) -> FormTokenCheck:
     """Whether `token` is one we issued for `scope`, at most `max_age_seconds` before `now`."""
@@ -99,7 +99,7 @@ def check_posted_form_token(scope: str) -> FormTokenCheck:
         scope,
         secret_key=config["SECRET_KEY"],
         fallbacks=config.get("SECRET_KEY_FALLBACKS") or (),
-        max_age_seconds=config["FORM_TOKEN_HOURS"] * 3600,
+        max_age_seconds=int(config["FORM_TOKEN_HOURS"] * 3600),
         now=time.time(),
     )
 
@@ -107,4 +107,5 @@ def check_posted_form_token(scope: str) -> FormTokenCheck:
 def posted_from_another_site() -> bool:
     """Whether the browser says this post was sent by a page that is not ours."""
     own = {origin_of(current_app.config["PUBLIC_URL"]), origin_of(request.host_url)}
-    return is_cross_site_post(request.headers, own)
+    headers = request.headers
+    return is_cross_site_post(headers.get("Sec-Fetch-Site"), headers.get("Origin"), own)

@@ -10,7 +10,7 @@ apply to it as to everyone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 # `none`: the user made the request themselves (typed, bookmarked); `same-origin`: our page.
@@ -23,17 +23,18 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def is_cross_site_post(headers: Mapping[str, str], own_origins: Iterable[str]) -> bool:
-    """True when the browser says this request was sent by a page that is not ours.
+def is_cross_site_post(
+    fetch_site: str | None, origin: str | None, own_origins: Iterable[str]
+) -> bool:
+    """True when the browser says (in `Sec-Fetch-Site`, else in `Origin`) that this request
+    was sent by a page that is not ours.
 
     `own_origins`: the public address (PUBLIC_URL) and the address the request came in on.
     `Sec-Fetch-Site: same-site` (a sibling subdomain) counts as another site: nothing of
     ours posts this form from anywhere but its own page.
     """
-    fetch_site = headers.get("Sec-Fetch-Site")
     if fetch_site is not None:
         return fetch_site.strip().lower() not in _ALLOWED_FETCH_SITES
-    origin = headers.get("Origin")
     if origin is None:
         return False
     # `null` is what a sandboxed frame or a cross-origin redirect sends: not our page.
