@@ -295,6 +295,24 @@ def confirm_signature(
     The conditional UPDATE makes this exactly-once: of two requests racing with the same
     token, only one changes the row and adds to the tally.
     """
+    if token and len(token) <= 100:
+        # The usual case in one statement: a pending signature whose link is still valid.
+        confirmed_now = session.execute(
+            update(Signature)
+            .where(Signature.confirmation_token_hash == hash_token(token))
+            .where(Signature.status == SignatureStatus.PENDING)
+            .where(Signature.confirmation_expires_at > now)
+            .values(status=SignatureStatus.CONFIRMED, confirmed_at=now)
+            .returning(Signature),
+            execution_options={"synchronize_session": False},
+        ).scalar()
+        if confirmed_now is not None:
+            if not confirmed_now.suspect:  # counted if and when an organiser releases it
+                add_to_tally(
+                    session, confirmed_now.campaign_id, confirmed_now.country, 1, now, tally_shards
+                )
+            return ConfirmOutcome.CONFIRMED, confirmed_now
+    # Otherwise: say why (already confirmed, expired, unknown), as the link page does.
     signature = find_signature_by_token(session, token, now)
     if signature.status == SignatureStatus.CONFIRMED:
         return ConfirmOutcome.ALREADY_CONFIRMED, signature

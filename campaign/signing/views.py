@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, make_response, render_template
 
 from campaign.campaigns.models import Campaign
-from campaign.campaigns.views import localized_text
+from campaign.campaigns.views import cached_campaign, localized_text
 from campaign.database import utcnow
 from campaign.extensions import csrf, db, limiter
 from campaign.links import public_url_for
@@ -79,12 +79,10 @@ def confirm_post(token: str) -> Response:
     # Everything the page needs is read inside the confirming transaction, so that nothing
     # after the commit starts another one: on SQLite a POST's transaction holds the write
     # lock, and rendering the page under it would queue every other signer behind us.
-    campaign = db.session.get(Campaign, signature.campaign_id)
-    assert campaign is not None
+    campaign = cached_campaign(signature.campaign_id)  # detached: readable after the commit
     # Read afresh, not from the page cache: the signer must see their own signature counted.
     count = read_tally(db.session, campaign.id).signature_count
     text = localized_text(campaign)
-    db.session.expunge(campaign)  # keeps its loaded values readable after the commit
     db.session.commit()
     return _private(
         make_response(
