@@ -13,7 +13,7 @@ from wtforms import BooleanField, EmailField, Field, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from campaign.countries import COUNTRY_CODES
-from campaign.privacy.consent import CURRENT_WORDING
+from campaign.signing.consent import CURRENT_WORDING
 
 _URL_LIKE = re.compile(
     r"(https?://|www\.|://)|\b[\w-]+\.(com|net|org|io|ru|info|xyz|link|ly)\b", re.I

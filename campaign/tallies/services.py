@@ -9,10 +9,8 @@ from functools import lru_cache
 from typing import cast
 
 from sqlalchemy import Insert, Table, bindparam, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from campaign.database import DbSession
-from campaign.signing.models import Signature, counts_in_public
+from campaign.database import DbSession, insert_for
 from campaign.tallies.models import TallyShard
 
 
@@ -48,9 +46,8 @@ def add_to_tally(
 @lru_cache(maxsize=4)
 def _upsert(dialect: str) -> Insert:
     """The upsert, built once per dialect: building it costs more than running it."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = cast(Table, TallyShard.__table__)
-    statement = insert(table).values(
+    statement = insert_for(dialect)(table).values(
         campaign_id=bindparam("campaign_id"),
         country=bindparam("country"),
         shard=bindparam("shard"),
@@ -97,21 +94,17 @@ class TallyDifference:
     actual: int  # confirmed signatures in the table
 
 
-def find_tally_differences(session: DbSession) -> list[TallyDifference]:
-    """Compare every campaign's tally with its confirmed signatures, country by country.
+def find_tally_differences(
+    session: DbSession, actual: dict[tuple[int, str], int]
+) -> list[TallyDifference]:
+    """Compare every campaign's tally with `actual`, the true counts per (campaign id,
+    country), country by country. Tallies do not know which signatures count: the caller
+    (signing, which does) reads `actual`.
 
     Both sides must be read in one snapshot (a confirmation changes both in one
     transaction): the caller runs this in a REPEATABLE READ transaction on PostgreSQL;
     SQLite transactions are serializable already.
     """
-    actual = {
-        (campaign_id, country): int(n)
-        for campaign_id, country, n in session.execute(
-            select(Signature.campaign_id, Signature.country, func.count())
-            .where(counts_in_public())
-            .group_by(Signature.campaign_id, Signature.country)
-        )
-    }
     counted = {
         (campaign_id, country): int(n or 0)
         for campaign_id, country, n in session.execute(
