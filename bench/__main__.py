@@ -147,6 +147,10 @@ def fresh_database(kind: str, workdir: Path) -> Iterator[str]:
         )
 
 
+# gunicorn's worker class for every run (`--worker-class gthread --threads 4` to compare).
+WORKER_ARGS: list[str] = []
+
+
 @contextmanager
 def gunicorn(target: str, env: dict[str, str], workers: int) -> Iterator[str]:
     port = free_port()
@@ -164,6 +168,7 @@ def gunicorn(target: str, env: dict[str, str], workers: int) -> Iterator[str]:
             "2048",
             "--log-level",
             "warning",
+            *WORKER_ARGS,
         ],
         cwd=ROOT,
         env=env,
@@ -274,7 +279,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers on SQLite")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-export", action="store_true")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn -k (sync, gthread)")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn --threads (gthread)")
     args = parser.parse_args()
+    WORKER_ARGS[:] = ["-k", args.worker_class, "--threads", str(args.threads)]
     if args.smoke:
         args.runs, args.duration, args.connections = 1, 1.0, 4
     if not shutil.which("wrk"):
@@ -283,7 +291,8 @@ def main() -> int:
 
     print(f"Machine: {machine()}")
     print(
-        f"gunicorn -w {args.workers} (sync workers); wrk -t2 -c{args.connections} "
+        f"gunicorn -w {args.workers} -k {args.worker_class} --threads {args.threads}; "
+        f"wrk -t2 -c{args.connections} "
         f"-d{args.duration:g}s on the same machine; median of {args.runs} run(s)\n",
         flush=True,
     )

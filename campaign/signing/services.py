@@ -287,7 +287,7 @@ def confirm_signature(
             execution_options={"synchronize_session": False},
         ).scalar()
         if confirmed_now is not None:
-            if not confirmed_now.suspect:  # counted if and when an organiser releases it
+            if confirmed_now.counted:  # a suspect one: if and when an organiser releases it
                 add_to_tally(
                     session, confirmed_now.campaign_id, confirmed_now.country, 1, now, tally_shards
                 )
