@@ -289,10 +289,7 @@ def confirm_signature(
             execution_options={"synchronize_session": False},
         ).scalar()
         if confirmed_now is not None:
-            if confirmed_now.counted:  # a suspect one: if and when an organiser releases it
-                add_to_tally(
-                    session, confirmed_now.campaign_id, confirmed_now.country, 1, now, tally_shards
-                )
+            _just_confirmed(session, confirmed_now, now, tally_shards)
             return ConfirmOutcome.CONFIRMED, confirmed_now
     # Otherwise: say why (already confirmed, expired, unknown), as the link page does.
     signature = find_signature_by_token(session, token, now)
@@ -317,9 +314,14 @@ def confirm_signature(
             raise TokenInvalid()
         return ConfirmOutcome.ALREADY_CONFIRMED, confirmed
     session.refresh(signature)
+    _just_confirmed(session, signature, now, tally_shards)
+    return ConfirmOutcome.CONFIRMED, signature
+
+
+def _just_confirmed(session: DbSession, signature: Signature, now: datetime, shards: int) -> None:
+    """Count a signature this request confirmed, and say so to whoever listens."""
     if signature.counted:  # a suspect one is counted if and when an organiser releases it
-        add_to_tally(session, signature.campaign_id, signature.country, 1, now, tally_shards)
+        add_to_tally(session, signature.campaign_id, signature.country, 1, now, shards)
     signals.signature_confirmed.send(
         signature.campaign_id, session=session, signature_id=signature.id, now=now
     )
-    return ConfirmOutcome.CONFIRMED, signature
