@@ -6,6 +6,10 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.database import Base, utcnow
+from campaign.personal_data import (
+    NoPersonalData,
+    declare,
+)
 
 
 class Campaign(Base):
@@ -64,3 +68,22 @@ class CampaignTranslation(Base):
     body: Mapped[str] = mapped_column(Text)  # Markdown, as written in the content file
     target: Mapped[str] = mapped_column(String(300))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+declare(
+    NoPersonalData(
+        table="campaigns",
+        why="the petition's own text and settings",
+        not_personal={
+            "body": "the petition's text",
+            "paused_message": "the organisers' notice to the public",
+        },
+    )
+)
+declare(
+    NoPersonalData(
+        table="campaign_translations",
+        why="the petition's text in other languages",
+        not_personal={"body": "the petition's text"},
+    )
+)

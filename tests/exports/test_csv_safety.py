@@ -17,7 +17,7 @@ from campaign.exports.services import _postgres_line, _sqlite_line
 from campaign.exports.writer import FORMULA_TRIGGERS, csv_bytes, csv_line, neutralise
 from campaign.extensions import db
 from tests.exports.helpers import as_dicts, parse
-from tests.organisers.fixtures import add_signature
+from tests.factories import add_signature
 
 # Formulas as attackers write them (OWASP's examples and friends).
 HOSTILE = [

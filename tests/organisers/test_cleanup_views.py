@@ -12,8 +12,8 @@ from sqlalchemy import select
 from campaign.audit.models import AuditEvent
 from campaign.database import utcnow
 from campaign.extensions import db
+from tests.factories import add_signature, csrf_from, login, make_organiser
 from tests.helpers import confirmed_count, signatures
-from tests.organisers.fixtures import add_signature, csrf_from, login, make_organiser
 
 
 def _attack(app: Flask, campaign_id: int) -> None:
