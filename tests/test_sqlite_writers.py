@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import text
 
 from campaign.extensions import db
-from tests.conftest import TEST_DATABASE_URL
+from tests.fixtures.database import TEST_DATABASE_URL
 
 pytestmark = pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite only")
 

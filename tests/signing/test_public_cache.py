@@ -14,15 +14,15 @@ from werkzeug.test import TestResponse
 
 from campaign.protection.form_token import FormTokenCheck, check_form_token, issue_form_token
 from campaign.signing.models import Signature
-from tests.factories import csrf_token, signature_form
-from tests.helpers import count_rows, signatures
-from tests.organisers.fixtures import (  # noqa: F401 (quick_login_throttle: autouse fixture)
+from tests.factories import (
     PASSWORD,
     csrf_from,
+    csrf_token,
     login,
     make_organiser,
-    quick_login_throttle,
+    signature_form,
 )
+from tests.helpers import count_rows, signatures
 
 SECRET = "test-secret-key"  # the tests' SECRET_KEY (tests/conftest.py)
 
