@@ -343,11 +343,16 @@ def confirm_signature(
     """
     if token and len(token) <= 100:
         # The usual case in one statement: a pending signature whose link is still valid.
+        link = (
+            select(ConfirmationLink.signature_id)
+            .where(ConfirmationLink.token_hash == hash_token(token))
+            .where(ConfirmationLink.expires_at > now)
+            .scalar_subquery()
+        )
         confirmed_now = session.execute(
             update(Signature)
-            .where(Signature.confirmation_token_hash == hash_token(token))
+            .where(Signature.id == link)
             .where(Signature.status == SignatureStatus.PENDING)
-            .where(Signature.confirmation_expires_at > now)
             .values(status=SignatureStatus.CONFIRMED, confirmed_at=now)
             .returning(Signature),
             execution_options={"synchronize_session": False},
