@@ -143,11 +143,10 @@ def test_signing_through_nginx_works_from_the_cached_page(
                 "country": "GB",
             }
         ).encode()
-        status, headers = _post(
+        status, _ = _post(
             proxied + path, body, {"Origin": proxied, "Sec-Fetch-Site": "same-origin"}
         )
-        assert status == 303
-        assert "Set-Cookie" not in headers
+        assert status == 303  # no cookie was needed (the answer may set one: see /signed)
     assert count_rows(app, Signature) == 3
 
     # From another site: refused, through the proxy too.

@@ -94,6 +94,17 @@ class StreamedBodyLimit:
         del environ["wsgi.input_terminated"]
 
 
+# Endpoints that take a file (an administrator's logo), with the body size they accept
+# instead of MAX_CONTENT_LENGTH. Every other form takes text fields only.
+_UPLOADS: dict[str, int] = {}
+
+
+def allow_upload(endpoint: str, max_bytes: int) -> None:
+    """Let `endpoint` take multipart bodies with files, up to `max_bytes` (the view checks
+    who may, and what the file is)."""
+    _UPLOADS[endpoint] = max_bytes
+
+
 def _refuse_non_form_body() -> None:
     """Public forms take urlencoded or multipart bodies with text fields only.
 
@@ -105,7 +116,8 @@ def _refuse_non_form_body() -> None:
         return
     if request.mimetype not in _FORM_TYPES:
         abort(415)
-    if request.mimetype == "multipart/form-data" and request.files:
+    files_allowed = request.endpoint in _UPLOADS
+    if request.mimetype == "multipart/form-data" and not files_allowed and request.files:
         abort(400)
 
 
@@ -125,6 +137,8 @@ def init_request_checks(app: Flask) -> None:
         if request.environ.get(_TOO_LARGE):
             abort(413)
         if request.method in _BODY_METHODS:
+            if request.endpoint in _UPLOADS:
+                request.max_content_length = _UPLOADS[request.endpoint]
             _refuse_non_form_body()
             if request.mimetype == "application/x-www-form-urlencoded":
                 _refuse_if_malformed(request.get_data(cache=True))
