@@ -153,6 +153,12 @@ class Config:
     # looking it up costs more than the rest of building the form.
     WTF_I18N_ENABLED = False
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session cookie
+    # The public signing form's token (not tied to a session, so the page can be cached):
+    # how long a form stays valid after the page was loaded (docs/security.md).
+    FORM_TOKEN_HOURS = float(_env("FORM_TOKEN_HOURS", "8") or 8)
+    # Seconds browsers and shared caches (nginx, a CDN) may keep the public campaign page
+    # and its JSON (docs/deploy.md).
+    PUBLIC_CACHE_SECONDS = _int("PUBLIC_CACHE_SECONDS", 30)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 64 * 1024)

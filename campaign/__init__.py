@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from campaign import extensions, i18n
+from campaign import extensions, http_cache, i18n
 from campaign.branding import views as branding_views
 from campaign.cache import ShortLivedCache
 from campaign.campaigns.images import campaign_image
@@ -48,6 +48,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["SESSION_COOKIE_SECURE"] = app.config["PUBLIC_URL"].startswith("https://")
     redact_request_log()
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file cannot drop a connection: pinging it before every checkout only costs time.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["pool_pre_ping"] = False
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -55,6 +60,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     extensions.mail.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
+    http_cache.init_app(app)
     # Absolute links (from PUBLIC_URL) for email templates, which have no request to go by.
     app.jinja_env.globals["public_url_for"] = public_url_for
     app.jinja_env.globals["campaign_image"] = campaign_image

@@ -1,5 +1,5 @@
--- POST the real signing form: a CSRF token and its session cookie fetched beforehand
--- (a Flask-WTF token is valid for every post of that session), a unique email each time.
+-- POST the real signing form: the form token fetched beforehand from the page (the same for
+-- everyone who loads it, and no cookie at all), a unique email each time.
 dofile(os.getenv("BENCH_WRK_DIR") .. "/report.lua")
 
 local next_thread = 0
@@ -10,9 +10,8 @@ end
 
 function init(args)
   token = args[1]
-  cookie = args[2]
-  run_id = args[3]
-  path = args[4]
+  run_id = args[2]
+  path = args[3]
   counter = 0
 end
 
@@ -23,6 +22,5 @@ request = function()
     thread_id .. "-" .. counter .. "%40example.org"
   return wrk.format("POST", path, {
     ["Content-Type"] = "application/x-www-form-urlencoded",
-    ["Cookie"] = cookie,
   }, body)
 end

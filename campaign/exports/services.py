@@ -231,9 +231,13 @@ def stream_signatures_csv(
         with engine.connect().execution_options(read_only=True) as connection:
             while True:
                 with connection.begin():
-                    batch: Sequence[Any] = connection.execute(
+                    result = connection.execute(
                         _signatures_batch(campaign_id, filters, dialect, after, batch_size)
-                    ).all()
+                    )
+                    # The driver's own tuples: no column here has a result processor, and
+                    # making a Row of each costs a fifth of the export's time on SQLite.
+                    batch: Sequence[Any] = result.cursor.fetchall()
+                    result.close()
                 if not batch:
                     break
                 lines = list(map(format_line, batch))

@@ -31,7 +31,14 @@ _KNOWN_BROWSER_SALT = "organiser-known-browser"
 
 
 def configure_login(app: Flask) -> None:
-    login_manager.init_app(app)
+    # Templates get the lazy `current_user`, not Flask-Login's, which reads the session on
+    # every page: the public pages never touch it, so shared caches may keep them.
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
+    # Flask-Login reads the session after every request for its "remember me" cookie, which
+    # we never set (logins end with the working day): without that hook, a response that
+    # does not use the session has no `Vary: Cookie` and can be cached.
+    app.after_request_funcs[None].remove(login_manager._update_remember_cookie)
     login_manager.login_view = "organiser.organisers.login"
     # Our pages say why the login page is shown; a flashed message would pile up unseen.
     login_manager.login_message = None

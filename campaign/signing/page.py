@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Response, abort, current_app, g, make_response, render_template
 from flask_babel import get_locale
-from flask_wtf.csrf import generate_csrf
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from campaign.cache import ShortLivedCache
@@ -18,12 +18,15 @@ from campaign.campaigns.services import CampaignText, campaign_text, find_campai
 from campaign.countries import country_name, country_options
 from campaign.database import utcnow
 from campaign.extensions import db
+from campaign.http_cache import cache_publicly
 from campaign.i18n import QUERY_MARK, kept_query, requested_locale
 from campaign.links import public_url_for
+from campaign.protection.form_token import FormTokenCheck, current_form_token
 from campaign.signing.consent import CURRENT_WORDING
 from campaign.signing.counts import RecentSigner, recent_signers
 from campaign.signing.forms import SignatureForm
 from campaign.signing.services import SigningPolicy
+from campaign.tallies.public_json import public_tally_json
 from campaign.tallies.services import Tally, read_tally
 
 
@@ -82,6 +85,23 @@ def campaign_or_404(slug: str) -> Campaign:
     return campaign
 
 
+def _load_detached_by_id(campaign_id: int) -> Campaign | None:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is not None:
+        db.session.expunge(campaign)
+    return campaign
+
+
+def cached_campaign(campaign_id: int) -> Campaign:
+    """A campaign known to exist (a signature's), as `campaign_or_404` shares it: detached,
+    read-only, at most TALLY_CACHE_SECONDS old."""
+    campaign: Campaign | None = _cache().get(
+        ("campaign-id", campaign_id), lambda: _load_detached_by_id(campaign_id)
+    )
+    assert campaign is not None
+    return campaign
+
+
 def signing_policy() -> SigningPolicy:
     config = current_app.config
     return SigningPolicy(
@@ -91,13 +111,16 @@ def signing_policy() -> SigningPolicy:
     )
 
 
-# Stand-ins for the two per-visitor values of a fresh page, filled in per request.
-_CSRF_MARK = "@@csrf-token@@"
+# Stands for the share source of a fresh page, filled in per request (from its URL).
 _SOURCE_MARK = "@@share-source@@"
 
 
 def _render_page(
-    campaign: Campaign, form: SignatureForm, csrf_value: str, closed: bool = False
+    campaign: Campaign,
+    form: SignatureForm,
+    csrf_value: str,
+    closed: bool = False,
+    notice: str | None = None,
 ) -> str:
     locale = str(get_locale())
     text = localized_text(campaign)
@@ -117,40 +140,74 @@ def _render_page(
         share_url=public_url_for("signing.show", slug=campaign.slug),
         canonical_url=public_url_for("signing.show", slug=campaign.slug, lang=requested_locale()),
         consent=CURRENT_WORDING,
+        notice=notice,
     )
     return html
 
 
 def _no_store(response: Response) -> Response:
-    # The form carries a per-visitor CSRF token: no shared cache may keep this page.
+    # What one visitor typed: no cache may keep it.
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def render_fresh_campaign_page(campaign: Campaign, source: str) -> Response:
-    """The page as a new visitor gets it: rendered once per language every second or two,
-    then only the visitor's CSRF token, share source and query (kept by the language
-    switcher's links) are put in."""
+    """The page as a new visitor gets it, the same bytes for everyone with this URL and
+    language, so shared caches may keep it: rendered once per language every second or two
+    (with a fresh form token), then the share source and query (kept by the language
+    switcher's links) are put in from the URL."""
     key = ("page", campaign.slug, str(get_locale()), requested_locale())
 
     def render() -> str:
         form = SignatureForm(meta={"csrf": False})
         form.source.data = _SOURCE_MARK
         g.query_mark = True  # the switcher's links get QUERY_MARK for this visitor's query
-        return _render_page(campaign, form, _CSRF_MARK)
+        return _render_page(campaign, form, current_form_token(campaign.slug))
 
     template: str = _cache().get(key, render)
-    html = (
-        template.replace(_CSRF_MARK, generate_csrf(), 1)
-        .replace(_SOURCE_MARK, str(escape(source)), 1)
-        .replace(QUERY_MARK, str(escape(kept_query())))
+    html = template.replace(_SOURCE_MARK, str(escape(source)), 1).replace(
+        QUERY_MARK, str(escape(kept_query()))
     )
-    return _no_store(make_response(html))
+    return cache_publicly(make_response(html), current_app.config["PUBLIC_CACHE_SECONDS"])
 
 
 def render_campaign_page(
-    campaign: Campaign, form: SignatureForm, status: int = 200, closed: bool = False
+    campaign: Campaign,
+    form: SignatureForm,
+    status: int = 200,
+    closed: bool = False,
+    notice: str | None = None,
 ) -> Response:
     """The page with a submitted form: what was typed, and the errors beside each field."""
-    html = _render_page(campaign, form, form.csrf_token.current_token or generate_csrf(), closed)
+    html = _render_page(campaign, form, current_form_token(campaign.slug), closed, notice)
     return _no_store(make_response(html, status))
+
+
+def form_token_problem(check: FormTokenCheck) -> str:
+    """What the form says, at its top, when its token was refused."""
+    if check is FormTokenCheck.EXPIRED:
+        return _("This form was open for a long time. Please check your details and send it again.")
+    return _(
+        "We could not accept this form as it was sent. Please check your details and send it again."
+    )
+
+
+def cross_site_notice() -> str:
+    return _(
+        "This form was sent to us from another website, so we did not accept it. "
+        "To sign, please use the form on this page."
+    )
+
+
+def render_tally_json(campaign: Campaign) -> Response:
+    """`/campaigns/<slug>.json`, serialised once per refresh of the count, public."""
+
+    def serialise() -> bytes:
+        url = public_url_for("signing.show", slug=campaign.slug)
+        tally = current_tally(campaign)
+        return public_tally_json(campaign.slug, campaign.title, url, campaign.goal, tally)
+
+    body: bytes = _cache().get(("json", campaign.id), serialise)
+    response = Response(body, mimetype="application/json")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return cache_publicly(response, current_app.config["PUBLIC_CACHE_SECONDS"])

@@ -75,6 +75,7 @@ class SigningPolicy:
 
 
 @lru_cache(maxsize=4)
+@lru_cache(maxsize=4)
 def _insert_if_new(dialect: str) -> ReturningInsert[Any]:
     """`INSERT … ON CONFLICT DO NOTHING RETURNING id`, built once: building it per request
     costs more than running it."""
@@ -391,6 +392,26 @@ def confirm_signature(
     The conditional UPDATE makes this exactly-once: of two requests racing with the same
     token, only one changes the row and adds to the tally.
     """
+    if token and len(token) <= 100:
+        # The usual case in one statement: a pending signature whose link is still valid.
+        link = (
+            select(ConfirmationLink.signature_id)
+            .where(ConfirmationLink.token_hash == hash_token(token))
+            .where(ConfirmationLink.expires_at > now)
+            .scalar_subquery()
+        )
+        confirmed_now = session.execute(
+            update(Signature)
+            .where(Signature.id == link)
+            .where(Signature.status == SignatureStatus.PENDING)
+            .values(status=SignatureStatus.CONFIRMED, confirmed_at=now)
+            .returning(Signature),
+            execution_options={"synchronize_session": False},
+        ).scalar()
+        if confirmed_now is not None:
+            _just_confirmed(session, confirmed_now, now, tally_shards)
+            return ConfirmOutcome.CONFIRMED, confirmed_now
+    # Otherwise: say why (already confirmed, expired, unknown), as the link page does.
     signature = find_signature_by_token(session, token, now)
     if signature.confirmed:
         return ConfirmOutcome.ALREADY_CONFIRMED, signature
@@ -413,9 +434,14 @@ def confirm_signature(
             raise TokenInvalid()
         return ConfirmOutcome.ALREADY_CONFIRMED, confirmed
     session.refresh(signature)
+    _just_confirmed(session, signature, now, tally_shards)
+    return ConfirmOutcome.CONFIRMED, signature
+
+
+def _just_confirmed(session: DbSession, signature: Signature, now: datetime, shards: int) -> None:
+    """Count a signature this request confirmed, and say so to whoever listens."""
     if signature.counted:  # a suspect one is counted if and when an organiser releases it
-        add_to_tally(session, signature.campaign_id, signature.country, 1, now, tally_shards)
+        add_to_tally(session, signature.campaign_id, signature.country, 1, now, shards)
     signals.signature_confirmed.send(
         signature.campaign_id, session=session, signature_id=signature.id, now=now
     )
-    return ConfirmOutcome.CONFIRMED, signature

@@ -11,7 +11,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    jsonify,
     make_response,
     redirect,
     render_template,
@@ -25,11 +24,15 @@ from campaign.branding.services import NextStep
 from campaign.branding.views import current_identity
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import featured_campaign, find_campaign_by_slug
-from campaign.countries import country_name
 from campaign.database import utcnow
 from campaign.extensions import csrf, db, limiter
 from campaign.identity import client_address, keyed_hash
 from campaign.links import public_url_for
+from campaign.protection.form_token import (
+    FormTokenCheck,
+    check_posted_form_token,
+    posted_from_another_site,
+)
 from campaign.protection.headers import token_in_url
 from campaign.protection.limits import (
     confirm_limit_per_address,
@@ -41,11 +44,14 @@ from campaign.protection.limits import (
 )
 from campaign.signing.forms import SignatureForm
 from campaign.signing.page import (
+    cached_campaign,
     campaign_or_404,
-    current_tally,
+    cross_site_notice,
+    form_token_problem,
     localized_text,
     render_campaign_page,
     render_fresh_campaign_page,
+    render_tally_json,
     signing_policy,
 )
 from campaign.signing.resend import mask_email, remember_signer, signer_email
@@ -85,8 +91,10 @@ def index() -> BaseResponse:
     return redirect(url_for("signing.show", slug=campaign.slug, **forwarded_query()))
 
 
-# The form validates its own CSRF token, so a failure shows the form again with what the
-# supporter typed instead of a bare error page.
+# Not the session CSRF of the organisers' pages: this form carries a token that is the same
+# for everyone (so the page can be cached), and cross-site posts are refused by what the
+# browser says of their origin (docs/security.md). A failure shows the form again with what
+# the supporter typed instead of a bare error page.
 @csrf.exempt
 @bp.route("/campaigns/<slug>", methods=["GET", "POST"])
 @limiter.limit(sign_limit_per_address, methods=["POST"], scope="sign-address")
@@ -102,9 +110,22 @@ def show(slug: str) -> BaseResponse:
     if request.method in ("GET", "HEAD"):  # HEAD is a GET without the body (uptime checks)
         return render_fresh_campaign_page(campaign, request.args.get("source", "")[:64])
 
-    form = SignatureForm()
+    if posted_from_another_site():
+        # Another site's page made this browser post: keep nothing it sent, offer our form.
+        log.info("Cross-site post refused on campaign %s", campaign.slug)
+        empty = SignatureForm(meta={"csrf": False}, formdata=None)
+        return render_campaign_page(campaign, empty, status=403, notice=cross_site_notice())
+    if not campaign.is_open(utcnow()):
+        closed = SignatureForm(meta={"csrf": False})
+        return render_campaign_page(campaign, closed, status=403, closed=True)
 
-    if not form.validate_on_submit():
+    form = SignatureForm(meta={"csrf": False})
+    token = check_posted_form_token(campaign.slug)
+    valid = form.validate()
+    if token is not FormTokenCheck.VALID:
+        form.form_errors.append(form_token_problem(token))
+        valid = False
+    if not valid:
         return render_campaign_page(campaign, form, status=422)
 
     if form.leave_this_empty.data:
@@ -164,23 +185,7 @@ def signed(slug: str) -> Response:
 
 @bp.get("/campaigns/<slug>.json")
 def tally_json(slug: str) -> Response:
-    campaign = campaign_or_404(slug)
-    tally = current_tally(campaign)
-    response = jsonify(
-        slug=campaign.slug,
-        title=campaign.title,
-        url=public_url_for("signing.show", slug=campaign.slug),
-        signature_count=tally.signature_count,
-        goal=campaign.goal,
-        signatures_by_country=[
-            {"code": code, "name": country_name(code, "en"), "signature_count": count}
-            for code, count in tally.by_country
-        ],
-        updated_at=tally.updated_at.isoformat() if tally.updated_at else None,
-    )
-    response.headers["Cache-Control"] = "public, max-age=5, stale-while-revalidate=30"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return render_tally_json(campaign_or_404(slug))
 
 
 def _link_problem(error: TokenInvalid | TokenExpired) -> Response:
@@ -217,8 +222,7 @@ def confirm(token: str) -> Response:
         signature = find_signature_by_token(db.session, token, utcnow())
     except (TokenInvalid, TokenExpired) as error:
         return _link_problem(error)
-    campaign = db.session.get(Campaign, signature.campaign_id)
-    assert campaign is not None
+    campaign = cached_campaign(signature.campaign_id)
     return make_response(
         render_template(
             "signing/confirm.html",
@@ -249,13 +253,11 @@ def confirm_post(token: str) -> Response:
     # Everything the page needs is read inside the confirming transaction, so that nothing
     # after the commit starts another one: on SQLite a POST's transaction holds the write
     # lock, and rendering the page under it would queue every other signer behind us.
-    campaign = db.session.get(Campaign, signature.campaign_id)
-    assert campaign is not None
+    campaign = cached_campaign(signature.campaign_id)  # detached: readable after the commit
     # Read afresh, not from the page cache: the signer must see their own signature counted.
     count = read_tally(db.session, campaign.id).signature_count
     text = localized_text(campaign)
     next_campaign = _next_campaign(campaign)
-    db.session.expunge(campaign)  # keeps its loaded values readable after the commit
     db.session.commit()
     return make_response(
         render_template(

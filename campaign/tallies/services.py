@@ -5,10 +5,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Insert, Table, bindparam, func, select
 
-from campaign.database import DbSession, dialect_insert
+from campaign.database import DbSession, insert_for
 from campaign.tallies.models import TallyShard
 
 
@@ -29,21 +31,36 @@ def add_to_tally(
     An upsert, so the first confirmation from a country creates its row and no
     confirmation ever reads the count first.
     """
-    statement = dialect_insert(session)(TallyShard).values(
-        campaign_id=campaign_id,
-        country=country,
-        shard=random.randrange(max(shards, 1)),  # noqa: S311 (spreading load, not a secret)
-        signature_count=delta,
-        updated_at=now,
+    session.execute(
+        _upsert(session.get_bind().dialect.name),
+        {
+            "campaign_id": campaign_id,
+            "country": country,
+            "shard": random.randrange(max(shards, 1)),  # noqa: S311 (spreading load, not a secret)
+            "delta": delta,
+            "updated_at": now,
+        },
     )
-    statement = statement.on_conflict_do_update(
+
+
+@lru_cache(maxsize=4)
+def _upsert(dialect: str) -> Insert:
+    """The upsert, built once per dialect: building it costs more than running it."""
+    table = cast(Table, TallyShard.__table__)
+    statement = insert_for(dialect)(table).values(
+        campaign_id=bindparam("campaign_id"),
+        country=bindparam("country"),
+        shard=bindparam("shard"),
+        signature_count=bindparam("delta"),
+        updated_at=bindparam("updated_at"),
+    )
+    return statement.on_conflict_do_update(
         index_elements=["campaign_id", "country", "shard"],
         set_={
-            "signature_count": TallyShard.signature_count + delta,
+            "signature_count": table.c.signature_count + statement.excluded.signature_count,
             "updated_at": statement.excluded.updated_at,
         },
     )
-    session.execute(statement)
 
 
 def read_tally(session: DbSession, campaign_id: int) -> Tally:

@@ -236,7 +236,7 @@ def test_a_missing_or_forged_csrf_token_keeps_the_form_and_stores_nothing(
     response = sign(client, campaign, csrf_token="forged", first_name="Kept")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "session expired" in page
+    assert "could not accept this form" in page
     assert 'value="Kept"' in page
     assert count_rows(app, Signature) == 0
 
