@@ -139,6 +139,8 @@ class Config:
             or ""
         ).split(",")
     )
+    # Requests one API key may make (429 above); see docs/api.md.
+    RATELIMIT_API_PER_KEY = _env("RATELIMIT_API_PER_KEY", "300/minute;10000/hour")
     # Reverse proxies in front of the app whose X-Forwarded-For we trust (0: none).
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
 

@@ -87,6 +87,7 @@ def _check_secret_key(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from campaign import health
+    from campaign.api import views as api_views
     from campaign.campaigns import views as campaign_views
     from campaign.dashboard import views as dashboard_views
     from campaign.errors import register_error_pages
@@ -104,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(export_views.bp)
     app.register_blueprint(cleanup_views.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api_views.bp)
     register_error_pages(app)
 
     # Models must be imported for Alembic and `create_all` to see every table.
@@ -111,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from campaign.api.cli import api_keys_cli
     from campaign.campaigns.cli import campaigns_cli
     from campaign.exports.cli import export_cli
     from campaign.mail.cli import mail_cli
@@ -124,3 +127,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(privacy_cli)
     app.cli.add_command(organisers_cli)
     app.cli.add_command(export_cli)
+    app.cli.add_command(api_keys_cli)

@@ -1,5 +1,6 @@
 """Every model, in one import, for Alembic and for `create_all` in tests."""
 
+from campaign.api.models import ApiKey, SignatureDeletion
 from campaign.audit.models import AuditEvent
 from campaign.campaigns.models import Campaign, CampaignTranslation
 from campaign.mail.models import OutboxMessage
@@ -9,6 +10,7 @@ from campaign.signing.models import Signature
 from campaign.tallies.models import TallyShard
 
 __all__ = [
+    "ApiKey",
     "AnonymisationPostponement",
     "AuditEvent",
     "Campaign",
@@ -19,5 +21,6 @@ __all__ = [
     "Organiser",
     "OutboxMessage",
     "Signature",
+    "SignatureDeletion",
     "TallyShard",
 ]
