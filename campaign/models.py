@@ -10,8 +10,8 @@ from campaign.signing.models import Signature
 from campaign.tallies.models import TallyShard
 
 __all__ = [
-    "ApiKey",
     "AnonymisationPostponement",
+    "ApiKey",
     "AuditEvent",
     "Campaign",
     "CampaignMembership",

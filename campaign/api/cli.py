@@ -57,11 +57,13 @@ def list_command() -> None:
     """Every key: id, start of the key, name, campaign, rights, use, state."""
     for row, slug in list_keys(db.session):
         state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
-        used = f"{row.use_count} uses, last {row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never used"
-        rights = "read-only" if row.read_only else "read-write"
-        click.echo(
-            f"{row.id}\t{row.prefix}…\t{row.name}\t{slug or '*'}\t{rights}\t{used}\t{state}"
+        used = (
+            f"{row.use_count} uses, last {row.last_used_at:%Y-%m-%d %H:%M}"
+            if row.last_used_at
+            else "never used"
         )
+        rights = "read-only" if row.read_only else "read-write"
+        click.echo(f"{row.id}\t{row.prefix}…\t{row.name}\t{slug or '*'}\t{rights}\t{used}\t{state}")
 
 
 @api_keys_cli.command("revoke")

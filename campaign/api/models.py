@@ -42,7 +42,9 @@ class SignatureDeletion(Base):
     """
 
     __tablename__ = "signature_deletions"
-    __table_args__ = (Index("ix_signature_deletions_campaign_deleted", "campaign_id", "deleted_at"),)
+    __table_args__ = (
+        Index("ix_signature_deletions_campaign_deleted", "campaign_id", "deleted_at"),
+    )
 
     signature_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))

@@ -29,7 +29,10 @@ def _problem(description: str) -> dict[str, Any]:
 
 
 def _hal(description: str, schema: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/hal+json": {"schema": _ref(schema)}}}
+    return {
+        "description": description,
+        "content": {"application/hal+json": {"schema": _ref(schema)}},
+    }
 
 
 ERRORS = {
@@ -70,6 +73,11 @@ FILTER = {
 
 SCHEMAS: dict[str, Any] = {
     "Links": LINKS,
+    "Root": {
+        "type": "object",
+        "required": ["_links"],
+        "properties": {"motd": {"type": "string"}, "_links": LINKS},
+    },
     "Problem": {
         "type": "object",
         "required": ["type", "title", "status"],
@@ -280,6 +288,27 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             "schemas": SCHEMAS,
         },
         "paths": {
+            "/": {
+                "get": {
+                    "summary": "The entry point: links to the collections (no key needed)",
+                    "operationId": "root",
+                    "security": [],
+                    "responses": {"200": _hal("Links.", "Root")},
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document (no key needed)",
+                    "operationId": "openapi",
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
             "/petitions": {
                 "get": {
                     "summary": "The petitions this key may see",
@@ -318,7 +347,9 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     },
                     "responses": {
                         "201": _hal("A new pending signature.", "Signature"),
-                        "200": _hal("This address had signed: the signature as it is.", "Signature"),
+                        "200": _hal(
+                            "This address had signed: the signature as it is.", "Signature"
+                        ),
                         "400": _problem("The body is not JSON."),
                         "403": _problem("The key is read-only."),
                         "404": _problem("No such petition for this key."),

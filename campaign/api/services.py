@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -110,7 +111,9 @@ def parse_modified_since(text: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(match.group(1).replace("Z", "+00:00"))
     except ValueError as error:
-        raise BadApiRequest("the filter's time must be ISO 8601, like 2026-11-01T00:00:00Z") from error
+        raise BadApiRequest(
+            "the filter's time must be ISO 8601, like 2026-11-01T00:00:00Z"
+        ) from error
     if moment.tzinfo is None:
         raise BadApiRequest("the filter's time needs a time zone, like 2026-11-01T00:00:00Z")
     if not 2000 <= moment.year <= 9998:
@@ -125,9 +128,7 @@ def osdi_time(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _keyset(
-    query: Select[Any], key: Any, row_id: Any, paging: Paging
-) -> tuple[Select[Any], bool]:
+def _keyset(query: Select[Any], key: Any, row_id: Any, paging: Paging) -> tuple[Select[Any], bool]:
     """The query for one page; whether it reads backwards (from a `prev` link)."""
     cursor = paging.cursor
     if cursor is None:
@@ -144,7 +145,11 @@ def _keyset(
 
 
 def _page(
-    session: DbSession, query: Select[Any], count: Select[Any], paging: Paging, key_of: Any
+    session: DbSession,
+    query: Select[Any],
+    count: Select[Any],
+    paging: Paging,
+    key_of: Callable[[Any], tuple[datetime, int]],
 ) -> Page:
     reversed_ = paging.cursor is not None and not paging.cursor.forward
     rows = list(session.execute(query).all())
@@ -153,8 +158,8 @@ def _page(
     if reversed_:
         rows.reverse()
     total = int(session.scalar(count) or 0)
-    first = Cursor(*key_of(rows[0]), forward=False) if rows else None
-    last = Cursor(*key_of(rows[-1])) if rows else None
+    first = Cursor(*key_of(rows[0]), False) if rows else None
+    last = Cursor(*key_of(rows[-1]), True) if rows else None
     if reversed_:
         has_more, has_fewer = True, more_that_way
     else:

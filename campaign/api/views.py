@@ -20,6 +20,7 @@ from campaign.api.services import (
     Cursor,
     Page,
     Paging,
+    as_utc,
     deleted_signatures_page,
     find_signature,
     osdi_time,
@@ -30,7 +31,6 @@ from campaign.api.services import (
     signature_resource,
     signatures_page,
     visible_campaigns,
-    as_utc,
 )
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import campaign_text, find_campaign
@@ -326,7 +326,9 @@ def record_signature(slug: str) -> Response:
         with force_locale(locale):  # field errors in the person's language
             person = read_person(body)
     except InvalidPerson as error:
-        return problem(422, "Unprocessable Content", "Some fields are not valid.", errors=error.errors)
+        return problem(
+            422, "Unprocessable Content", "Some fields are not valid.", errors=error.errors
+        )
     try:
         outcome = sign_petition(
             db.session,

@@ -68,7 +68,10 @@ def test_a_key_works_in_either_header_and_each_use_is_counted(
     app: Flask, client: FlaskClient, key: str, campaign: str
 ) -> None:
     assert client.get("/api/v1/petitions", headers={"OSDI-API-Token": key}).status_code == 200
-    assert client.get("/api/v1/petitions", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    assert (
+        client.get("/api/v1/petitions", headers={"Authorization": f"Bearer {key}"}).status_code
+        == 200
+    )
 
     with app.app_context():
         [row] = db.session.scalars(select(ApiKey)).all()
@@ -91,7 +94,9 @@ def test_a_key_for_one_campaign_sees_only_that_one_and_others_are_404(
     assert client.get(f"/api/v1/petitions/{campaign}", headers=headers).status_code == 200
     for path in (f"/petitions/{other}", f"/petitions/{other}/signatures", "/petitions/nope"):
         _problem(client.get(f"/api/v1{path}", headers=headers), 404)
-    _problem(client.post(f"/api/v1/petitions/{other}/signatures", headers=headers, json=RECORD), 404)
+    _problem(
+        client.post(f"/api/v1/petitions/{other}/signatures", headers=headers, json=RECORD), 404
+    )
 
 
 def test_revoking_a_key_takes_effect_at_once(
@@ -100,7 +105,8 @@ def test_revoking_a_key_takes_effect_at_once(
     headers = {"OSDI-API-Token": key}
     assert client.get("/api/v1/petitions", headers=headers).status_code == 200
 
-    result = runner.invoke(args=["api-keys", "revoke", "1"])
+    key_id = runner.invoke(args=["api-keys", "list"]).output.split("\t")[0]
+    result = runner.invoke(args=["api-keys", "revoke", key_id])
     assert result.exit_code == 0, result.output
 
     _problem(client.get("/api/v1/petitions", headers=headers), 401)
@@ -111,8 +117,12 @@ def test_a_read_only_key_may_read_but_not_record(
     client: FlaskClient, runner: FlaskCliRunner, campaign: str
 ) -> None:
     headers = {"OSDI-API-Token": make_key(runner, "Reader", "--read-only")}
-    assert client.get(f"/api/v1/petitions/{campaign}/signatures", headers=headers).status_code == 200
-    _problem(client.post(f"/api/v1/petitions/{campaign}/signatures", headers=headers, json=RECORD), 403)
+    assert (
+        client.get(f"/api/v1/petitions/{campaign}/signatures", headers=headers).status_code == 200
+    )
+    _problem(
+        client.post(f"/api/v1/petitions/{campaign}/signatures", headers=headers, json=RECORD), 403
+    )
 
 
 def test_every_error_under_the_api_is_json_never_html(
