@@ -87,6 +87,7 @@ def _check_secret_key(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from campaign import health
+    from campaign.api import admin as api_key_views
     from campaign.api import views as api_views
     from campaign.campaigns import views as campaign_views
     from campaign.dashboard import views as dashboard_views
@@ -106,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cleanup_views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api_views.bp)
+    app.register_blueprint(api_key_views.bp)
     register_error_pages(app)
 
     # Models must be imported for Alembic and `create_all` to see every table.
