@@ -94,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     from campaign.errors import register_error_pages
     from campaign.exports import views as export_views
     from campaign.organisers import views as organiser_views
+    from campaign.paper import views as paper_views
     from campaign.privacy import views as privacy_views
     from campaign.protection import views as cleanup_views
     from campaign.signing import views as signing_views
@@ -108,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(api_views.bp)
     app.register_blueprint(api_key_views.bp)
+    app.register_blueprint(paper_views.bp)
     register_error_pages(app)
 
     # Models must be imported for Alembic and `create_all` to see every table.
@@ -120,6 +122,7 @@ def _register_cli(app: Flask) -> None:
     from campaign.exports.cli import export_cli
     from campaign.mail.cli import mail_cli
     from campaign.organisers.cli import organisers_cli
+    from campaign.paper.cli import signatures_cli
     from campaign.privacy.cli import privacy_cli
     from campaign.tallies.cli import tallies_cli
 
@@ -130,3 +133,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(organisers_cli)
     app.cli.add_command(export_cli)
     app.cli.add_command(api_keys_cli)
+    app.cli.add_command(signatures_cli)

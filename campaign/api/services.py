@@ -260,16 +260,11 @@ def signature_resource(signature: Signature, links: dict[str, str]) -> dict[str,
         "modified_date": osdi_time(signature.modified_at),
         "action_date": osdi_time(signature.confirmed_at),
         "status": signature.status,
-        "origin_system": origin_system(signature.source),
+        "origin_system": "paper" if signature.import_key else "campaign",
         "referrer_data": {"source": signature.source},
         "person": person,
         "_links": {name: {"href": href} for name, href in links.items()},
     }
-
-
-def origin_system(source: str | None) -> str:
-    """Where a signature came from: signed on paper, or online through this site."""
-    return "paper" if source == "paper" else "campaign"
 
 
 def petition_resource(

@@ -32,6 +32,8 @@ class Signature(Base):
     __tablename__ = "signatures"
     __table_args__ = (
         UniqueConstraint("campaign_id", "email_normalised"),
+        # A row of a paper sheet typed in: importing the same sheet again adds nothing.
+        UniqueConstraint("campaign_id", "import_key"),
         CheckConstraint("status IN ('pending', 'confirmed', 'invalidated')", name="status_known"),
         # The public "recent signers" list and the per-day plots read confirmed rows by time.
         Index("ix_signatures_campaign_status_confirmed", "campaign_id", "status", "confirmed_at"),
@@ -81,6 +83,9 @@ class Signature(Base):
     # When anything about it last changed (confirmed, unsubscribed, anonymised, held back or
     # released): what a syncing CRM asks for. Every UPDATE sets it, bulk ones included.
     modified_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set for a signature imported from a paper sheet (campaign/paper/): a hash of the file
+    # and the row. NULL for every signature made online.
+    import_key: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def receives_updates(self) -> bool:
