@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from campaign.api.keys import create_key, list_keys, revoke_key
@@ -54,7 +55,9 @@ def _private(response: Response) -> Response:
 def _form() -> ApiKeyForm:
     form = ApiKeyForm()
     slugs = db.session.scalars(select(Campaign.slug).order_by(Campaign.slug)).all()
-    form.campaign.choices = [("", str(_l("Every campaign")))] + [(s, s) for s in slugs]
+    form.campaign.choices = [SelectChoice("", str(_l("Every campaign")))] + [
+        SelectChoice(slug, slug) for slug in slugs
+    ]
     return form
 
 

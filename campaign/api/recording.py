@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from campaign.signing.forms import SOURCE_PATTERN, SignatureForm, clean_text
+from campaign.campaigns.questions import Question
+from campaign.signing.forms import (
+    QUESTION_PREFIX,
+    SOURCE_PATTERN,
+    answers_from,
+    clean_text,
+    form_class,
+)
 from campaign.signing.services import SignatureInput
 
 # The form's fields, and where each is in an OSDI person.
@@ -38,6 +46,7 @@ class RecordedPerson:
     opt_in: bool
     source: str | None
     language: str | None
+    answers: dict[str, Any] | None
 
 
 def _text(value: Any, path: str, errors: dict[str, list[str]]) -> str:
@@ -60,11 +69,42 @@ def _first(value: Any, path: str, errors: dict[str, list[str]]) -> dict[str, Any
     return (primary or value or [{}])[0]
 
 
-def read_person(body: Any) -> RecordedPerson:
+def _custom_fields(
+    person: dict[str, Any], questions: Sequence[Question], errors: dict[str, list[str]]
+) -> dict[str, str]:
+    """The answers in `person.custom_fields`, as the form's fields would have them."""
+    given = person.get("custom_fields")
+    if given is None:
+        return {}
+    if not isinstance(given, dict):
+        errors.setdefault("person.custom_fields", []).append("must be an object")
+        return {}
+    keys = {question.key: question for question in questions}
+    values: dict[str, str] = {}
+    for key, value in given.items():
+        path = f"person.custom_fields.{key}"
+        question = keys.get(key)
+        if question is None:
+            errors.setdefault(path, []).append("this petition asks no such question")
+        elif question.kind == "checkbox":
+            if not isinstance(value, bool):
+                errors.setdefault(path, []).append("must be true or false")
+            elif value:
+                values[QUESTION_PREFIX + key] = "y"
+        elif not isinstance(value, str):
+            errors.setdefault(path, []).append("must be a string")
+        else:
+            values[QUESTION_PREFIX + key] = value
+    return values
+
+
+def read_person(
+    body: Any, questions: Sequence[Question] = (), locale: str = "en"
+) -> RecordedPerson:
     """The signer described by a record-signature body; raises InvalidPerson.
 
     The same checks as the web form (lengths, one line, no links in names, a valid address,
-    a known country), on the same normalised text.
+    a known country, the campaign's own questions), on the same normalised text.
     """
     errors: dict[str, list[str]] = {}
     if not isinstance(body, dict):
@@ -92,10 +132,13 @@ def read_person(body: Any) -> RecordedPerson:
         "postcode": _text(postal.get("postal_code"), FIELD_PATHS["postcode"], errors),
     }
     source = _text((referrer or {}).get("source"), "referrer_data.source", errors)
-    form = SignatureForm(formdata=MultiDict(values), meta={"csrf": False})
+    values.update(_custom_fields(person, questions, errors))
+    form = form_class(questions, locale)(formdata=MultiDict(values), meta={"csrf": False})
     if not form.validate():
         for name, messages in form.errors.items():
             path = FIELD_PATHS.get(str(name), str(name))
+            if path.startswith(QUESTION_PREFIX):
+                path = "person.custom_fields." + path.removeprefix(QUESTION_PREFIX)
             errors.setdefault(path, []).extend(str(message) for message in messages)
     if errors:
         raise InvalidPerson(errors)
@@ -110,6 +153,7 @@ def read_person(body: Any) -> RecordedPerson:
         opt_in=email.get("status") == "subscribed",
         source=cleaned_source if SOURCE_PATTERN.match(cleaned_source) else None,
         language=(languages or [None])[0],
+        answers=answers_from(form, questions),
     )
 
 
@@ -124,4 +168,5 @@ def signature_input(person: RecordedPerson, locale: str) -> SignatureInput:
         source=person.source,
         locale=locale,
         ip_hash=None,  # a server posts for many people: its address says nothing of theirs
+        answers=person.answers,
     )

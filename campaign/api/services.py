@@ -246,7 +246,7 @@ def signature_resource(signature: Signature, links: dict[str, str]) -> dict[str,
         "email_addresses": [],
         "postal_addresses": [{"country": signature.country}],
         "languages_spoken": [signature.locale],
-        "custom_fields": {},
+        "custom_fields": dict(signature.answers or {}),
     }
     if signature.anonymised_at is None and signature.email:
         person["email_addresses"] = [

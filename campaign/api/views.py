@@ -33,6 +33,7 @@ from campaign.api.services import (
     visible_campaigns,
 )
 from campaign.campaigns.models import Campaign
+from campaign.campaigns.questions import campaign_questions
 from campaign.campaigns.services import campaign_text, find_campaign
 from campaign.database import utcnow
 from campaign.extensions import csrf, db, limiter
@@ -324,7 +325,7 @@ def record_signature(slug: str) -> Response:
     locale = _language(body)
     try:
         with force_locale(locale):  # field errors in the person's language
-            person = read_person(body)
+            person = read_person(body, campaign_questions(campaign.questions), locale)
     except InvalidPerson as error:
         return problem(
             422, "Unprocessable Content", "Some fields are not valid.", errors=error.errors

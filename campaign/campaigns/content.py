@@ -10,7 +10,7 @@ holds the settings (`goal` and the others); every other file holds only the tran
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -21,6 +21,12 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from campaign.campaigns.models import Campaign, CampaignTranslation
+from campaign.campaigns.questions import (
+    Question,
+    QuestionsError,
+    questions_from_toml,
+    questions_to_json,
+)
 from campaign.database import DbSession
 
 TEXT_FIELDS = ("title", "summary", "target")
@@ -67,6 +73,7 @@ class CampaignContent:
     opens_at: datetime | None
     closes_at: datetime | None
     translations: tuple[TranslatedContent, ...] = ()
+    questions: tuple[Question, ...] = ()
 
     @property
     def locales(self) -> list[str]:
@@ -137,10 +144,22 @@ def _main_content(
     )
 
 
+def _read_questions(path: Path) -> tuple[Question, ...]:
+    """The campaign's own questions, from its questions file if it has one."""
+    if not path.is_file():
+        return ()
+    try:
+        return tuple(questions_from_toml(path.read_text(encoding="utf-8")))
+    except QuestionsError as error:
+        raise ContentError(f"{path.name}: {error}") from error
+
+
 def read_content_file(path: Path) -> CampaignContent:
-    """Read a one-language campaign: `key: value` lines, a blank line, then the Markdown body."""
+    """Read a one-language campaign: `key: value` lines, a blank line, then the Markdown body
+    (and its questions from `<name>.questions.toml` beside it, if there is one)."""
     meta, body = _read(path)
-    return _main_content(meta, body, path.name)
+    content = _main_content(meta, body, path.name)
+    return replace(content, questions=_read_questions(path.with_suffix(".questions.toml")))
 
 
 def read_campaign_folder(folder: Path) -> CampaignContent:
@@ -183,7 +202,8 @@ def read_campaign_folder(folder: Path) -> CampaignContent:
             f"{folder.name}/: no file has the settings (goal …); the main language's file must"
         )
     meta, body, label = main
-    return _main_content(meta, body, label, tuple(translations))
+    content = _main_content(meta, body, label, tuple(translations))
+    return replace(content, questions=_read_questions(folder / "questions.toml"))
 
 
 def read_campaigns(directory: Path) -> list[CampaignContent]:
@@ -231,8 +251,9 @@ def seed_campaigns(session: DbSession, directory: Path) -> list[SeedResult]:
     """Create or update a campaign for each content folder or file.
 
     Text always follows the files, in every language. Settings that organisers may change at
-    run time (goal, open and close times, featured, recent signers) come from the files only
-    when the campaign is created, so re-seeding never undoes their decisions.
+    run time (goal, open and close times, featured, recent signers, the campaign's own
+    questions) come from the files only when the campaign is created, so re-seeding never
+    undoes their decisions.
     """
     results = []
     for content in read_campaigns(directory):
@@ -245,6 +266,7 @@ def seed_campaigns(session: DbSession, directory: Path) -> list[SeedResult]:
                 show_recent_signers=content.show_recent_signers,
                 opens_at=content.opens_at,
                 closes_at=content.closes_at,
+                questions=questions_to_json(list(content.questions)),
             )
             session.add(campaign)
             action = "created"

@@ -9,6 +9,7 @@ vacuum or SQLite's WAL checkpoint never waits for a client's network. See docs/e
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -33,7 +34,7 @@ from sqlalchemy.orm import QueryableAttribute
 from campaign.countries import country_name
 from campaign.dashboard.services import counts_by_source, daily_counts
 from campaign.database import DbSession
-from campaign.exports.writer import BOM, FORMULA_TRIGGERS, csv_bytes, csv_line
+from campaign.exports.writer import BOM, FORMULA_TRIGGERS, csv_bytes, csv_line, neutralise
 from campaign.signing.models import Signature, counts_in_public, receives_updates_clause
 from campaign.tallies.services import read_tally
 
@@ -48,6 +49,8 @@ SIGNATURE_COLUMNS = (
     "signed_at",
     "confirmed_at",
 )
+# After the contract's columns, in this order; then one column per campaign question.
+EXTRA_SIGNATURE_COLUMNS = ("locale", "consent_version")
 TALLY_KINDS = ("country", "day", "source")
 TALLY_COLUMNS = {
     "country": ("country", "country_name", "signature_count"),
@@ -142,10 +145,10 @@ def _signatures_batch(
     after: tuple[Any, int] | None,
     limit: int,
 ) -> Select[Any]:
-    """One batch: the nine columns, then the keyset position (on PostgreSQL; on SQLite the
-    ninth column is it) and the id. Columns are selected without per-row Python conversion:
-    opt_in as an integer, as SQLAlchemy's Boolean processor alone costs a quarter of the
-    reading time on SQLite."""
+    """One batch: the nine columns, locale, consent version and answers, then the keyset
+    position (on PostgreSQL; on SQLite the ninth column is it) and the id. Columns are
+    selected without per-row Python conversion: opt_in as an integer, as SQLAlchemy's
+    Boolean processor alone costs a quarter of the reading time on SQLite."""
     key_type = _key_type(dialect)
     key = [type_coerce(Signature.confirmed_at, key_type)] if dialect == "postgresql" else []
     query: Select[Any] = (
@@ -159,6 +162,10 @@ def _signatures_batch(
             Signature.source,
             _timestamp(Signature.signed_at, dialect),
             _timestamp(Signature.confirmed_at, dialect),
+            Signature.locale,
+            Signature.consent_version,
+            # As stored (JSON text): parsed only for campaigns that ask questions.
+            type_coerce(Signature.answers, String()),
             *key,
             Signature.id,
         )
@@ -192,6 +199,7 @@ def _signatures_batch(
 # applies writer.neutralise's rule and writer.csv_line's quoting (tests check both agree).
 def _postgres_line(row: Sequence[Any], t: frozenset[str] = FORMULA_TRIGGERS) -> str:
     first, last, email, country, postcode, opt_in, source, signed, confirmed = row[:9]
+    locale, consent_version = row[9], row[10]
     return csv_line(
         (
             "'" + first if first[:1] in t else first,
@@ -203,12 +211,15 @@ def _postgres_line(row: Sequence[Any], t: frozenset[str] = FORMULA_TRIGGERS) -> 
             ("'" + source if source[:1] in t else source) if source else "",
             signed,
             confirmed,
+            locale,
+            consent_version,
         )
     )
 
 
 def _sqlite_line(row: Sequence[Any], t: frozenset[str] = FORMULA_TRIGGERS) -> str:
     first, last, email, country, postcode, opt_in, source, signed, confirmed = row[:9]
+    locale, consent_version = row[9], row[10]
     # Stored as "YYYY-MM-DD HH:MM:SS.ffffff" in UTC; written as "YYYY-MM-DDTHH:MM:SSZ".
     return csv_line(
         (
@@ -221,8 +232,36 @@ def _sqlite_line(row: Sequence[Any], t: frozenset[str] = FORMULA_TRIGGERS) -> st
             ("'" + source if source[:1] in t else source) if source else "",
             signed[:10] + "T" + signed[11:19] + "Z",
             confirmed[:10] + "T" + confirmed[11:19] + "Z",
+            locale,
+            consent_version,
         )
     )
+
+
+def _answer_cells(stored: str | dict[str, Any] | None, keys: Sequence[str]) -> list[str]:
+    """A signature's answers, one cell per question key (formula-safe: a text answer is
+    typed by the supporter). JSON text on SQLite; psycopg hands PostgreSQL's JSON parsed."""
+    answers = json.loads(stored) if isinstance(stored, str) else (stored or {})
+    if not isinstance(answers, dict):
+        answers = {}
+    cells = []
+    for key in keys:
+        value = answers.get(key)
+        if isinstance(value, bool):
+            cells.append("true" if value else "false")
+        else:
+            cells.append(neutralise(value if isinstance(value, str) else None))
+    return cells
+
+
+def _with_answers(
+    format_line: Callable[[Sequence[Any]], str], keys: Sequence[str]
+) -> Callable[[Sequence[Any]], str]:
+    def line(row: Sequence[Any]) -> str:
+        cells = _answer_cells(row[11], keys)
+        return format_line(row) + "," + csv_line(cells) if cells else format_line(row)
+
+    return line
 
 
 def stream_signatures_csv(
@@ -233,8 +272,12 @@ def stream_signatures_csv(
     batch_size: int,
     excel: bool = False,
     on_finish: Callable[[int, bool], None] | None = None,
+    question_keys: Sequence[str] = (),
 ) -> Iterator[bytes]:
     """The signatures export as CSV bytes: the header, then one chunk per batch of rows.
+
+    The contract's columns come first and in order, then `locale` and `consent_version`,
+    then one column per campaign question (`question_keys`, empty when not answered).
 
     `on_finish(rows, completed)` is called at the end, or when the consumer stops early
     (a download cut off): `rows` counts the rows handed out, `completed` says whether all were.
@@ -242,10 +285,15 @@ def stream_signatures_csv(
     rows_out = 0
     completed = False
     try:
-        yield (BOM if excel else b"") + csv_bytes(SIGNATURE_COLUMNS, [])
+        header = (*SIGNATURE_COLUMNS, *EXTRA_SIGNATURE_COLUMNS, *question_keys)
+        yield (BOM if excel else b"") + csv_bytes(header, [])
         dialect = engine.dialect.name
-        format_line = _postgres_line if dialect == "postgresql" else _sqlite_line
-        key_column = 9 if dialect == "postgresql" else 8
+        format_line: Callable[[Sequence[Any]], str] = (
+            _postgres_line if dialect == "postgresql" else _sqlite_line
+        )
+        if question_keys:
+            format_line = _with_answers(format_line, question_keys)
+        key_column = 12 if dialect == "postgresql" else 8
         after: tuple[Any, int] | None = None
         with engine.connect().execution_options(read_only=True) as connection:
             while True:

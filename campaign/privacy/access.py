@@ -103,6 +103,7 @@ def _signature_entry(session: DbSession, signature: Signature) -> dict[str, Any]
         "locale": signature.locale,
         "signed_at": _time(signature.signed_at),
         "confirmed_at": _time(signature.confirmed_at),
+        "answers": signature.answers,
         "consent_version": signature.consent_version,
         "consent_wording": str(wording.statement) if wording else None,
         "opt_in_wording": str(wording.opt_in_label) if wording else None,

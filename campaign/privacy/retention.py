@@ -198,6 +198,7 @@ def _anonymise_campaign(
             postcode=None,
             ip_hash=None,
             manage_key=None,
+            answers=None,  # a text answer may say who someone is
             confirmation_token_hash=None,
             confirmation_expires_at=None,
             signed_at=_start_of_day(Signature.signed_at, dialect),

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     ColumnElement,
     ForeignKey,
@@ -86,6 +88,9 @@ class Signature(Base):
     # Set for a signature imported from a paper sheet (campaign/paper/): a hash of the file
     # and the row. NULL for every signature made online.
     import_key: Mapped[str | None] = mapped_column(String(64))
+    # Answers to the campaign's own questions, by question key (checked against them when
+    # signing); NULL when it has none, and once anonymised (a text answer is personal).
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     @property
     def receives_updates(self) -> bool:

@@ -3,6 +3,7 @@ with the statuses it is told to, in turn (the last one from then on)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,7 +28,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 receiver.received.append(
@@ -41,12 +42,11 @@ class Receiver:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(receiver.response_body)))
                 self.end_headers()
-                try:
+                # The client may stop reading, as it should for a huge answer.
+                with contextlib.suppress(OSError):
                     self.wfile.write(receiver.response_body)
-                except OSError:
-                    pass  # the client stopped reading, as it should for a huge answer
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 return
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

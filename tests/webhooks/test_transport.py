@@ -110,7 +110,7 @@ def test_a_non_2xx_answer_and_a_dead_receiver_are_failures(receiver: Receiver) -
 def test_a_slow_receiver_times_out(receiver: Receiver) -> None:
     receiver.delay = 2
     started = time.monotonic()
-    with pytest.raises(DeliveryFailed, match="timed out|TimeoutError"):
+    with pytest.raises(DeliveryFailed, match=r"timed out|TimeoutError"):
         post(receiver.url, b"{}", {}, timeout=0.3, allow_private=True)
     assert time.monotonic() - started < 1.5
 
