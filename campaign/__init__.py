@@ -125,6 +125,7 @@ def _register_cli(app: Flask) -> None:
     from campaign.paper.cli import signatures_cli
     from campaign.privacy.cli import privacy_cli
     from campaign.tallies.cli import tallies_cli
+    from campaign.webhooks.cli import webhooks_cli
 
     app.cli.add_command(campaigns_cli)
     app.cli.add_command(mail_cli)
@@ -134,3 +135,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(export_cli)
     app.cli.add_command(api_keys_cli)
     app.cli.add_command(signatures_cli)
+    app.cli.add_command(webhooks_cli)

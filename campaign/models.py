@@ -8,6 +8,7 @@ from campaign.organisers.models import CampaignMembership, LoginThrottle, Organi
 from campaign.privacy.models import AnonymisationPostponement, ErasureCount
 from campaign.signing.models import Signature
 from campaign.tallies.models import TallyShard
+from campaign.webhooks.models import WebhookEndpoint
 
 __all__ = [
     "AnonymisationPostponement",
@@ -23,4 +24,5 @@ __all__ = [
     "Signature",
     "SignatureDeletion",
     "TallyShard",
+    "WebhookEndpoint",
 ]

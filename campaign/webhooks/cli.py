@@ -1,0 +1,103 @@
+"""`flask webhooks add|list|disable|enable|rotate|test|log|redeliver`."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from campaign.audit.services import record_event
+from campaign.campaigns.services import find_campaign
+from campaign.database import utcnow
+from campaign.extensions import db
+from campaign.webhooks.endpoints import add_endpoint, list_endpoints, rotate_secret, set_active
+from campaign.webhooks.models import WebhookEndpoint
+from campaign.webhooks.transport import UnsafeUrl
+
+webhooks_cli = AppGroup("webhooks", help="Webhook endpoints (docs/api.md).")
+
+
+def _endpoint(endpoint_id: int) -> WebhookEndpoint:
+    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None:
+        raise click.ClickException(f"No webhook endpoint {endpoint_id}.")
+    return endpoint
+
+
+def _audit(action: str, endpoint: WebhookEndpoint) -> None:
+    record_event(
+        db.session,
+        actor=None,
+        action=action,
+        campaign_id=endpoint.campaign_id,
+        details={"endpoint": endpoint.id, "url": endpoint.url[:200]},
+        now=utcnow(),
+    )
+
+
+@webhooks_cli.command("add")
+@click.argument("slug")
+@click.argument("url")
+def add_command(slug: str, url: str) -> None:
+    """Send campaign SLUG's events to URL; prints the signing secret on the last line."""
+    campaign = find_campaign(db.session, slug)
+    if campaign is None:
+        raise click.ClickException(f"No campaign has the slug {slug!r}.")
+    try:
+        endpoint, secret = add_endpoint(
+            db.session,
+            campaign,
+            url,
+            allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"],
+            created_by="command line",
+            now=utcnow(),
+        )
+    except UnsafeUrl as error:
+        db.session.rollback()
+        raise click.ClickException(f"Refused: {error}.") from error
+    _audit("webhook.add", endpoint)
+    db.session.commit()
+    click.echo(f"Endpoint {endpoint.id} receives {slug}'s events. Its secret, shown once:")
+    click.echo(secret)
+
+
+@webhooks_cli.command("list")
+def list_command() -> None:
+    """Every endpoint: id, campaign, state, URL."""
+    for endpoint, slug in list_endpoints(db.session):
+        state = "active" if endpoint.active else "disabled"
+        click.echo(f"{endpoint.id}\t{slug}\t{state}\t{endpoint.url}")
+
+
+@webhooks_cli.command("disable")
+@click.argument("endpoint_id", type=int)
+def disable_command(endpoint_id: int) -> None:
+    """Stop sending to an endpoint (events queued for it are not sent)."""
+    endpoint = _endpoint(endpoint_id)
+    set_active(db.session, endpoint, False, now=utcnow())
+    _audit("webhook.disable", endpoint)
+    db.session.commit()
+    click.echo(f"Endpoint {endpoint.id} is disabled.")
+
+
+@webhooks_cli.command("enable")
+@click.argument("endpoint_id", type=int)
+def enable_command(endpoint_id: int) -> None:
+    """Send to a disabled endpoint again (from the next event on)."""
+    endpoint = _endpoint(endpoint_id)
+    set_active(db.session, endpoint, True, now=utcnow())
+    _audit("webhook.enable", endpoint)
+    db.session.commit()
+    click.echo(f"Endpoint {endpoint.id} is active.")
+
+
+@webhooks_cli.command("rotate")
+@click.argument("endpoint_id", type=int)
+def rotate_command(endpoint_id: int) -> None:
+    """A new secret (printed on the last line); the old one signs too for 24 hours."""
+    endpoint = _endpoint(endpoint_id)
+    secret = rotate_secret(db.session, endpoint, now=utcnow())
+    _audit("webhook.rotate", endpoint)
+    db.session.commit()
+    click.echo(f"Endpoint {endpoint.id} has a new secret; the previous one works for 24 hours:")
+    click.echo(secret)
