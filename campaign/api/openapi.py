@@ -247,6 +247,12 @@ SCHEMAS: dict[str, Any] = {
                         },
                     },
                     "languages_spoken": {"type": "array", "items": {"type": "string"}},
+                    "custom_fields": {
+                        "type": "object",
+                        "description": "Answers to the petition's own questions, by key: "
+                        "true/false for a checkbox, the value of a choice, a short text.",
+                        "additionalProperties": {"type": ["string", "boolean"]},
+                    },
                 },
             },
             "referrer_data": {
