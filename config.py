@@ -186,5 +186,3 @@ class Config:
     LOGIN_KNOWN_BROWSER_DAYS = _int("LOGIN_KNOWN_BROWSER_DAYS", 90)
     # Rows read per query while streaming a CSV export (memory is proportional to it).
     EXPORT_BATCH_SIZE = _int("EXPORT_BATCH_SIZE", 2000)
-    # Seconds the organisers' dashboard keeps its figures (0: always fresh).
-    DASHBOARD_CACHE_SECONDS = float(_env("DASHBOARD_CACHE_SECONDS", "0") or 0)

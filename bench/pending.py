@@ -16,8 +16,8 @@ from campaign.database import utcnow
 from campaign.mail.models import OutboxMessage
 from campaign.signing.models import Signature
 from campaign.signing.services import CONSENT_VERSION
-from campaign.signing.tokens import new_token
 from campaign.tallies.models import TallyShard
+from campaign.tokens import new_token
 
 
 def main() -> None:

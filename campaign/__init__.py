@@ -89,27 +89,31 @@ def _register_blueprints(app: Flask) -> None:
     from campaign import health
     from campaign.api import admin as api_key_views
     from campaign.api import views as api_views
-    from campaign.campaigns import views as campaign_views
     from campaign.dashboard import views as dashboard_views
     from campaign.errors import register_error_pages
     from campaign.exports import views as export_views
+    from campaign.organisers import cleanup_views
     from campaign.organisers import views as organiser_views
+    from campaign.organisers.area import organiser_area
     from campaign.paper import views as paper_views
     from campaign.privacy import views as privacy_views
-    from campaign.protection import views as cleanup_views
     from campaign.signing import views as signing_views
 
-    app.register_blueprint(campaign_views.bp)
     app.register_blueprint(signing_views.bp)
     app.register_blueprint(privacy_views.bp)
-    app.register_blueprint(organiser_views.bp)
-    app.register_blueprint(dashboard_views.bp)
-    app.register_blueprint(export_views.bp)
-    app.register_blueprint(cleanup_views.bp)
+    # Every staff page and download sits in the one organiser area (no-store, noindex).
+    app.register_blueprint(
+        organiser_area(
+            organiser_views.bp,
+            cleanup_views.bp,
+            dashboard_views.bp,
+            export_views.bp,
+            api_key_views.bp,
+            paper_views.bp,
+        )
+    )
     app.register_blueprint(health.bp)
     app.register_blueprint(api_views.bp)
-    app.register_blueprint(api_key_views.bp)
-    app.register_blueprint(paper_views.bp)
     register_error_pages(app)
 
     # Models must be imported for Alembic and `create_all` to see every table.
@@ -124,7 +128,7 @@ def _register_cli(app: Flask) -> None:
     from campaign.organisers.cli import organisers_cli
     from campaign.paper.cli import signatures_cli
     from campaign.privacy.cli import privacy_cli
-    from campaign.tallies.cli import tallies_cli
+    from campaign.signing.cli import tallies_cli
     from campaign.webhooks.cli import webhooks_cli
 
     app.cli.add_command(campaigns_cli)

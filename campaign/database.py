@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from flask import has_request_context, request
 from sqlalchemy import CursorResult, DateTime, Engine, Executable, MetaData, TypeDecorator, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
 
@@ -27,6 +28,18 @@ def rowcount(session: DbSession, statement: Executable) -> int:
     """Run a bulk DELETE or UPDATE (no ORM bookkeeping); how many rows it changed."""
     result = session.execute(statement, execution_options={"synchronize_session": False})
     return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+def dialect_insert(session: DbSession) -> Any:
+    """The `insert` of the session's database, with `on_conflict_do_…` (PostgreSQL or SQLite):
+    every upsert and insert-if-new goes through this one switch."""
+    dialect = session.get_bind().dialect.name
+    return insert_for(dialect)
+
+
+def insert_for(dialect: str) -> Any:
+    """`dialect_insert` by dialect name, for statements built once and cached per dialect."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def utcnow() -> datetime:

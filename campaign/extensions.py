@@ -12,6 +12,7 @@ from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 
 from campaign.database import Base
+from campaign.identity import client_address
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
@@ -19,13 +20,5 @@ csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()
 talisman = Talisman()
-
-
-def _client_address() -> str:
-    from campaign.protection.limits import client_address
-
-    return client_address()
-
-
-limiter = Limiter(key_func=_client_address)
+limiter = Limiter(key_func=client_address)
 login_manager = LoginManager()

@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 import re
 
+from campaign.identity import redact_email
+
 # Paths whose last part is a secret from an email.
 _TOKEN_PATH = re.compile(r"/(confirm|unsubscribe|delete)/[^\s?#\"/]+")
-_EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(\.[\w-]+)+")
 _CLIENT = re.compile(r"^\S+ - - ")
 
 
@@ -22,7 +23,7 @@ def redact(text: str) -> str:
     """`text` without the client address at its start, tokens in paths, or email addresses."""
     text = _CLIENT.sub("- - - ", text)
     text = _TOKEN_PATH.sub(r"/\1/<token>", text)
-    return _EMAIL.sub("<address>", text)
+    return redact_email(text)
 
 
 class RedactPersonalData(logging.Filter):

@@ -15,13 +15,14 @@ from wtforms.validators import DataRequired, Length
 from campaign.api.keys import create_key, list_keys, revoke_key
 from campaign.audit.services import record_event
 from campaign.campaigns.models import Campaign
-from campaign.campaigns.services import find_campaign
+from campaign.campaigns.services import find_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.organisers.auth import current_organiser
 from campaign.signing.forms import clean_text
 
-bp = Blueprint("api_keys", __name__, url_prefix="/organiser/api-keys")
+# A child of the organiser area (organisers/area.py), which keeps every answer out of caches.
+bp = Blueprint("api_keys", __name__, url_prefix="/api-keys")
 
 
 class ApiKeyForm(FlaskForm):
@@ -42,14 +43,6 @@ class ApiKeyForm(FlaskForm):
 def admins_only() -> None:
     if not current_organiser().is_admin:
         abort(403)
-
-
-@bp.after_request
-def _private(response: Response) -> Response:
-    # A new key is on the page that answers its creation: never kept by any cache.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
 
 
 def _form() -> ApiKeyForm:
@@ -76,7 +69,7 @@ def create() -> Response:
     form = _form()
     if not form.validate_on_submit():
         return _page(form, 422)
-    campaign = find_campaign(db.session, form.campaign.data) if form.campaign.data else None
+    campaign = find_campaign_by_slug(db.session, form.campaign.data) if form.campaign.data else None
     organiser, now = current_organiser(), utcnow()
     row, key = create_key(
         db.session,

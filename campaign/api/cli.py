@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from campaign.api.keys import create_key, list_keys, revoke_key
 from campaign.audit.services import record_event
-from campaign.campaigns.services import find_campaign
+from campaign.campaigns.services import find_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import db
 
@@ -22,7 +22,7 @@ def create_command(name: str, slug: str | None, read_only: bool) -> None:
     """Make a key; it is printed once, on the last line, and never shown again."""
     campaign = None
     if slug is not None:
-        campaign = find_campaign(db.session, slug)
+        campaign = find_campaign_by_slug(db.session, slug)
         if campaign is None:
             raise click.ClickException(f"No campaign {slug!r}.")
     if not name.strip():

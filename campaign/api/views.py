@@ -34,15 +34,15 @@ from campaign.api.services import (
 )
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.questions import campaign_questions
-from campaign.campaigns.services import campaign_text, find_campaign
+from campaign.campaigns.services import campaign_text, find_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import csrf, db, limiter
+from campaign.identity import normalise_email
 from campaign.links import public_url_for
 from campaign.signing.services import (
     CampaignClosed,
     SigningPolicy,
     SignOutcome,
-    normalise_email,
     sign_petition,
 )
 from campaign.tallies.services import read_tally
@@ -132,7 +132,7 @@ def _key() -> KeyHolder:
 
 def _campaign(slug: str) -> Campaign:
     """The campaign, if the key may see it: any other is 404, as if it did not exist."""
-    campaign = find_campaign(db.session, slug)
+    campaign = find_campaign_by_slug(db.session, slug)
     if campaign is None or not _key().may_see(campaign.id):
         raise _NotFound()
     return campaign
@@ -156,7 +156,7 @@ def _petition(campaign: Campaign) -> dict[str, Any]:
         text,
         total,
         {
-            "browser_url": public_url_for("campaigns.show", slug=slug),
+            "browser_url": public_url_for("signing.show", slug=slug),
             "self": public_url_for("api.petition", slug=slug),
             "osdi:signatures": public_url_for("api.signatures", slug=slug),
             "osdi:record_signature_helper": public_url_for("api.signatures", slug=slug),

@@ -3,22 +3,53 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, update
 
 from campaign.audit.models import AuditEvent
-from campaign.campaigns.models import Campaign
 from campaign.database import DbSession
-from campaign.organisers.models import Organiser
 
 COMMAND_LINE = "command line"
+
+
+class Actor(Protocol):
+    """Who did it, as the log records them: an organiser account (or anything shaped so).
+
+    A protocol, not the Organiser model: the audit log sits below the organiser area."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def email(self) -> str: ...
+
+
+def _event_values(
+    actor: Actor | None,
+    action: str,
+    campaign_id: int | None,
+    details: dict[str, Any],
+    now: datetime,
+    row_count: int | None,
+    completed: bool,
+) -> dict[str, Any]:
+    return {
+        "created_at": now,
+        "organiser_id": actor.id if actor is not None else None,
+        "actor": actor.email if actor is not None else COMMAND_LINE,
+        "action": action,
+        "campaign_id": campaign_id,
+        "details": details,
+        "row_count": row_count,
+        "completed": completed,
+    }
 
 
 def record_event(
     session: DbSession,
     *,
-    actor: Organiser | None,
+    actor: Actor | None,
     action: str,
     campaign_id: int | None,
     details: dict[str, Any],
@@ -28,14 +59,7 @@ def record_event(
 ) -> AuditEvent:
     """Add an event to the log; `actor` None means the command line (an operator)."""
     event = AuditEvent(
-        created_at=now,
-        organiser_id=actor.id if actor is not None else None,
-        actor=actor.email if actor is not None else COMMAND_LINE,
-        action=action,
-        campaign_id=campaign_id,
-        details=details,
-        row_count=row_count,
-        completed=completed,
+        **_event_values(actor, action, campaign_id, details, now, row_count, completed)
     )
     session.add(event)
     session.flush()
@@ -45,7 +69,7 @@ def record_event(
 def record_event_apart(
     engine: Engine,
     *,
-    actor: Organiser | None,
+    actor: Actor | None,
     action: str,
     campaign_id: int | None,
     details: dict[str, Any],
@@ -62,16 +86,7 @@ def record_event_apart(
     with engine.begin() as connection:
         event_id = connection.execute(
             insert(AuditEvent)
-            .values(
-                created_at=now,
-                organiser_id=actor.id if actor is not None else None,
-                actor=actor.email if actor is not None else COMMAND_LINE,
-                action=action,
-                campaign_id=campaign_id,
-                details=details,
-                row_count=row_count,
-                completed=completed,
-            )
+            .values(**_event_values(actor, action, campaign_id, details, now, row_count, completed))
             .returning(AuditEvent.id)
         ).scalar_one()
     return int(event_id)
@@ -89,18 +104,3 @@ def finish_export(engine: Engine, event_id: int, row_count: int, completed: bool
             .where(AuditEvent.id == event_id)
             .values(row_count=row_count, completed=completed)
         )
-
-
-def recent_events(
-    session: DbSession, *, limit: int = 100, before_id: int | None = None
-) -> list[tuple[AuditEvent, str | None]]:
-    """The newest events first, each with its campaign's slug (None if it was deleted)."""
-    query = (
-        select(AuditEvent, Campaign.slug)
-        .outerjoin(Campaign, Campaign.id == AuditEvent.campaign_id)
-        .order_by(AuditEvent.id.desc())
-        .limit(limit)
-    )
-    if before_id is not None:
-        query = query.where(AuditEvent.id < before_id)
-    return [(event, slug) for event, slug in session.execute(query).all()]

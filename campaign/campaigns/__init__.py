@@ -1,1 +1,1 @@
-"""Campaigns: their content, their public page and their public tally."""
+"""Campaigns: the model, its translations and content files, and a campaign's text."""

@@ -1,23 +1,13 @@
-"""Reading campaigns for their public pages."""
+"""Reading campaigns: by slug, the featured one, and their text in a language."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 
 from campaign.campaigns.models import Campaign, CampaignTranslation
 from campaign.database import DbSession
-from campaign.signing.models import Signature, counts_in_public
-
-
-@dataclass(frozen=True)
-class RecentSigner:
-    """What the public may see of a recent signer: where, and when. Never who."""
-
-    country: str
-    confirmed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -56,7 +46,8 @@ def campaign_text(session: DbSession, campaign: Campaign, locale: str) -> Campai
     )
 
 
-def find_campaign(session: DbSession, slug: str) -> Campaign | None:
+def find_campaign_by_slug(session: DbSession, slug: str) -> Campaign | None:
+    """The campaign with this slug, if any (a slug longer than any campaign's finds none)."""
     if len(slug) > 64:
         return None
     return session.scalar(select(Campaign).where(Campaign.slug == slug))
@@ -67,14 +58,3 @@ def featured_campaign(session: DbSession) -> Campaign | None:
     return session.scalar(
         select(Campaign).order_by(Campaign.featured.desc(), Campaign.created_at.desc()).limit(1)
     )
-
-
-def recent_signers(session: DbSession, campaign_id: int, limit: int = 5) -> list[RecentSigner]:
-    rows = session.execute(
-        select(Signature.country, Signature.confirmed_at)
-        .where(Signature.campaign_id == campaign_id)
-        .where(counts_in_public())
-        .order_by(Signature.confirmed_at.desc())
-        .limit(limit)
-    ).all()
-    return [RecentSigner(country, confirmed_at) for country, confirmed_at in rows if confirmed_at]

@@ -1,5 +1,5 @@
-"""The organisers' dashboard: the campaign list, a campaign's figures and plots, its
-settings, and the printable delivery report."""
+"""The organisers' dashboard: the campaign list, a campaign's figures and plots, and the
+printable delivery report."""
 
 from __future__ import annotations
 
@@ -10,21 +10,15 @@ from flask import (
     Response,
     current_app,
     make_response,
-    redirect,
     render_template,
-    request,
-    url_for,
 )
 from flask_babel import format_date, format_number, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
-from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.campaigns.content import render_body
-from campaign.campaigns.settings import CampaignSettings, InvalidSettings, update_campaign_settings
 from campaign.countries import country_name
 from campaign.dashboard import charts
-from campaign.dashboard.forms import CampaignSettingsForm
 from campaign.dashboard.services import campaign_overview, campaign_stats
 from campaign.database import utcnow
 from campaign.extensions import db
@@ -34,16 +28,10 @@ from campaign.privacy.controls import total_erased
 from campaign.privacy.retention import anonymisation_schedule
 from campaign.tallies.services import read_tally
 
-bp = Blueprint("dashboard", __name__, url_prefix="/organiser")
+# Nested in the organiser area (organisers/area.py), which gives the /organiser prefix.
+bp = Blueprint("dashboard", __name__)
 
 TOP_COUNTRIES = 10
-
-
-@bp.after_request
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
 
 
 def _number(value: int) -> str:
@@ -112,37 +100,6 @@ def campaign(slug: str) -> Response:
             ),
             erased=total_erased(db.session, campaign.id),
         )
-    )
-
-
-@bp.route("/campaigns/<slug>/settings", methods=["GET", "POST"])
-@login_required
-def settings(slug: str) -> BaseResponse:
-    campaign = campaign_for_organiser(slug)
-    form = CampaignSettingsForm()
-    error = None
-    if request.method == "GET":
-        form.fill_from(CampaignSettings.of(campaign))
-    elif form.validate_on_submit():
-        try:
-            changes = update_campaign_settings(
-                db.session, campaign, form.settings(), actor=current_organiser(), now=utcnow()
-            )
-        except InvalidSettings as invalid:
-            db.session.rollback()
-            error = str(invalid)
-        else:
-            db.session.commit()
-            return redirect(
-                url_for("dashboard.settings", slug=slug, saved=1 if changes else 0), code=303
-            )
-    status = 422 if request.method == "POST" else 200
-    saved = request.args.get("saved")
-    return make_response(
-        render_template(
-            "dashboard/settings.html", campaign=campaign, form=form, error=error, saved=saved
-        ),
-        status,
     )
 
 

@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 from campaign.audit.services import finish_export, record_event
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.questions import campaign_questions
-from campaign.campaigns.services import find_campaign
+from campaign.campaigns.services import find_campaign_by_slug
 from campaign.database import utcnow
 from campaign.exports.services import (
     TALLY_KINDS,
@@ -50,7 +50,7 @@ def _write(chunks: Iterable[bytes], output: Path | None) -> None:
 
 
 def _campaign_id(slug: str) -> int:
-    campaign = find_campaign(db.session, slug)
+    campaign = find_campaign_by_slug(db.session, slug)
     if campaign is None:
         raise click.ClickException(f"No campaign has the slug {slug!r}.")
     return campaign.id

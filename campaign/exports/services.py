@@ -34,23 +34,35 @@ from sqlalchemy.orm import QueryableAttribute
 from campaign.countries import country_name
 from campaign.dashboard.services import counts_by_source, daily_counts
 from campaign.database import DbSession
-from campaign.exports.writer import BOM, FORMULA_TRIGGERS, csv_bytes, csv_line, neutralise
-from campaign.signing.models import Signature, counts_in_public, receives_updates_clause
+from campaign.exports.writer import (
+    BOM,
+    CELL_EXPRESSIONS,
+    csv_bytes,
+    csv_line,
+    neutralise,
+    row_builder,
+)
+from campaign.signing.models import Signature, counts_in_public, receives_news_clause
 from campaign.tallies.services import read_tally
 
-SIGNATURE_COLUMNS = (
-    "first_name",
-    "last_name",
-    "email",
-    "country",
-    "postcode",
-    "opt_in",
-    "source",
-    "signed_at",
-    "confirmed_at",
-)
-# After the contract's columns, in this order; then one column per campaign question.
-EXTRA_SIGNATURE_COLUMNS = ("locale", "consent_version")
+# The export's columns, in order, and how each cell is written (see writer.CELL_EXPRESSIONS;
+# "time" is a timestamp, written as ISO 8601 UTC).
+SIGNATURE_CELLS = {
+    "first_name": "text",
+    "last_name": "text",
+    "email": "text",
+    "country": "text",
+    "postcode": "optional_text",
+    "opt_in": "flag",
+    "source": "optional_text",
+    "signed_at": "time",
+    "confirmed_at": "time",
+}
+SIGNATURE_COLUMNS = tuple(SIGNATURE_CELLS)
+# After the contract's columns, in this order (our own values, never typed by anyone); then
+# one column per campaign question.
+EXPORTED_CELLS = {**SIGNATURE_CELLS, "locale": "verbatim", "consent_version": "verbatim"}
+EXPORTED_COLUMNS = tuple(EXPORTED_CELLS)
 TALLY_KINDS = ("country", "day", "source")
 TALLY_COLUMNS = {
     "country": ("country", "country_name", "signature_count"),
@@ -138,6 +150,15 @@ def _key_type(dialect: str) -> String | DateTime:
     return DateTime(timezone=True) if dialect == "postgresql" else String()
 
 
+def _selected(name: str, kind: str, dialect: str) -> ColumnElement[Any]:
+    column: QueryableAttribute[Any] = getattr(Signature, name)
+    if kind == "flag":
+        return type_coerce(column, Integer())
+    if kind == "time":
+        return _timestamp(column, dialect)
+    return column.expression
+
+
 def _signatures_batch(
     campaign_id: int,
     filters: SignatureFilters,
@@ -145,26 +166,16 @@ def _signatures_batch(
     after: tuple[Any, int] | None,
     limit: int,
 ) -> Select[Any]:
-    """One batch: the nine columns, locale, consent version and answers, then the keyset
-    position (on PostgreSQL; on SQLite the ninth column is it) and the id. Columns are
-    selected without per-row Python conversion: opt_in as an integer, as SQLAlchemy's
-    Boolean processor alone costs a quarter of the reading time on SQLite."""
+    """One batch: the export's columns, the answers to the campaign's questions, then the
+    keyset position (on PostgreSQL; on SQLite the confirmed_at column is it) and the id.
+    Columns are selected without per-row Python conversion: opt_in as an integer, as
+    SQLAlchemy's Boolean processor alone costs a quarter of the reading time on SQLite."""
     key_type = _key_type(dialect)
     key = [type_coerce(Signature.confirmed_at, key_type)] if dialect == "postgresql" else []
     query: Select[Any] = (
         select(
-            Signature.first_name,
-            Signature.last_name,
-            Signature.email,
-            Signature.country,
-            Signature.postcode,
-            type_coerce(Signature.opt_in, Integer()),
-            Signature.source,
-            _timestamp(Signature.signed_at, dialect),
-            _timestamp(Signature.confirmed_at, dialect),
-            Signature.locale,
-            Signature.consent_version,
-            # As stored (JSON text): parsed only for campaigns that ask questions.
+            *(_selected(name, kind, dialect) for name, kind in EXPORTED_CELLS.items()),
+            # As stored: parsed only for campaigns that ask questions.
             type_coerce(Signature.answers, String()),
             *key,
             Signature.id,
@@ -182,7 +193,7 @@ def _signatures_batch(
         end = datetime.combine(filters.until + timedelta(days=1), time(), UTC)
         query = query.where(Signature.confirmed_at < end)
     if filters.opt_in_only:
-        query = query.where(receives_updates_clause())
+        query = query.where(receives_news_clause())
     if after is not None:
         position, last_id = after
         bound = literal(position, key_type)
@@ -195,47 +206,19 @@ def _signatures_batch(
     return query
 
 
-# The hot loop of a million-row export: one plain function per row, every test inline. It
-# applies writer.neutralise's rule and writer.csv_line's quoting (tests check both agree).
-def _postgres_line(row: Sequence[Any], t: frozenset[str] = FORMULA_TRIGGERS) -> str:
-    first, last, email, country, postcode, opt_in, source, signed, confirmed = row[:9]
-    locale, consent_version = row[9], row[10]
-    return csv_line(
-        (
-            "'" + first if first[:1] in t else first,
-            "'" + last if last[:1] in t else last,
-            "'" + email if email[:1] in t else email,
-            "'" + country if country[:1] in t else country,
-            ("'" + postcode if postcode[:1] in t else postcode) if postcode else "",
-            "true" if opt_in else "false",
-            ("'" + source if source[:1] in t else source) if source else "",
-            signed,
-            confirmed,
-            locale,
-            consent_version,
-        )
-    )
-
-
-def _sqlite_line(row: Sequence[Any], t: frozenset[str] = FORMULA_TRIGGERS) -> str:
-    first, last, email, country, postcode, opt_in, source, signed, confirmed = row[:9]
-    locale, consent_version = row[9], row[10]
-    # Stored as "YYYY-MM-DD HH:MM:SS.ffffff" in UTC; written as "YYYY-MM-DDTHH:MM:SSZ".
-    return csv_line(
-        (
-            "'" + first if first[:1] in t else first,
-            "'" + last if last[:1] in t else last,
-            "'" + email if email[:1] in t else email,
-            "'" + country if country[:1] in t else country,
-            ("'" + postcode if postcode[:1] in t else postcode) if postcode else "",
-            "true" if opt_in else "false",
-            ("'" + source if source[:1] in t else source) if source else "",
-            signed[:10] + "T" + signed[11:19] + "Z",
-            confirmed[:10] + "T" + confirmed[11:19] + "Z",
-            locale,
-            consent_version,
-        )
-    )
+# The hot loop of a million-row export: one compiled function per row, every test inline,
+# built from the column list and the writer's one rule (tests check it agrees with
+# neutralise and csv.writer). PostgreSQL formats timestamps itself; on SQLite the stored
+# "YYYY-MM-DD HH:MM:SS.ffffff" UTC text is reshaped to "YYYY-MM-DDTHH:MM:SSZ" by slicing.
+_KINDS = tuple(EXPORTED_CELLS.values())
+_postgres_line = row_builder("_postgres_line", _KINDS, {**CELL_EXPRESSIONS, "time": "{v}"})
+_sqlite_line = row_builder(
+    "_sqlite_line", _KINDS, {**CELL_EXPRESSIONS, "time": '{v}[:10] + "T" + {v}[11:19] + "Z"'}
+)
+# Where the answers and the keyset position are in a selected row (see _signatures_batch).
+_ANSWERS = len(EXPORTED_COLUMNS)
+_POSTGRES_KEY = _ANSWERS + 1
+_SQLITE_KEY = SIGNATURE_COLUMNS.index("confirmed_at")
 
 
 def _answer_cells(stored: str | dict[str, Any] | None, keys: Sequence[str]) -> list[str]:
@@ -258,8 +241,7 @@ def _with_answers(
     format_line: Callable[[Sequence[Any]], str], keys: Sequence[str]
 ) -> Callable[[Sequence[Any]], str]:
     def line(row: Sequence[Any]) -> str:
-        cells = _answer_cells(row[11], keys)
-        return format_line(row) + "," + csv_line(cells) if cells else format_line(row)
+        return format_line(row) + "," + csv_line(_answer_cells(row[_ANSWERS], keys))
 
     return line
 
@@ -277,7 +259,7 @@ def stream_signatures_csv(
     """The signatures export as CSV bytes: the header, then one chunk per batch of rows.
 
     The contract's columns come first and in order, then `locale` and `consent_version`,
-    then one column per campaign question (`question_keys`, empty when not answered).
+    then one column per campaign question (`question_keys`; empty when not answered).
 
     `on_finish(rows, completed)` is called at the end, or when the consumer stops early
     (a download cut off): `rows` counts the rows handed out, `completed` says whether all were.
@@ -285,15 +267,13 @@ def stream_signatures_csv(
     rows_out = 0
     completed = False
     try:
-        header = (*SIGNATURE_COLUMNS, *EXTRA_SIGNATURE_COLUMNS, *question_keys)
+        header = (*EXPORTED_COLUMNS, *question_keys)
         yield (BOM if excel else b"") + csv_bytes(header, [])
         dialect = engine.dialect.name
-        format_line: Callable[[Sequence[Any]], str] = (
-            _postgres_line if dialect == "postgresql" else _sqlite_line
-        )
+        format_line = _postgres_line if dialect == "postgresql" else _sqlite_line
         if question_keys:
             format_line = _with_answers(format_line, question_keys)
-        key_column = 12 if dialect == "postgresql" else 8
+        key_column = _POSTGRES_KEY if dialect == "postgresql" else _SQLITE_KEY
         after: tuple[Any, int] | None = None
         with engine.connect().execution_options(read_only=True) as connection:
             while True:

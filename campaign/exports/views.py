@@ -24,13 +24,13 @@ from campaign.exports.services import (
 from campaign.extensions import db
 from campaign.organisers.auth import campaign_for_organiser, current_organiser
 
-bp = Blueprint("exports", __name__, url_prefix="/organiser")
+# Nested in the organiser area (organisers/area.py): /organiser prefix, no-store, noindex.
+bp = Blueprint("exports", __name__)
 
 
 def _csv_response(body: bytes | Iterator[bytes], filename: str) -> Response:
     response = Response(body, content_type="text/csv; charset=utf-8")
     response.headers.set("Content-Disposition", "attachment", filename=filename)
-    response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 # OWASP's CSV injection guidance: a cell starting with one of these may be run as a formula
 # by Excel, LibreOffice or Google Sheets. A line feed is added: it cannot start a name typed
@@ -15,20 +16,20 @@ BOM = "\ufeff".encode()
 
 Cell = str | int | None
 
+# The rule, written once as an expression over a text cell `{v}`: a leading apostrophe if the
+# cell could be read as a formula. The apostrophe is what spreadsheets themselves use to mark
+# "text, not a formula"; a CRM importing the file sees it and can strip it (see
+# docs/exports.md). `neutralise_text` and the export's row builders (`row_builder`) are both
+# compiled from it, so the rule cannot drift between the small exports and the fast path.
+NEUTRALISED = '("\'" + {v} if {v}[:1] in FORMULA_TRIGGERS else {v})'
 
-def neutralise(value: Cell) -> str:
-    """The cell as text, with a leading apostrophe if it could be read as a formula.
-
-    The apostrophe is what spreadsheets themselves use to mark "text, not a formula"; a
-    CRM importing the file sees it and can strip it (see docs/exports.md).
-    """
-    if value is None:
-        return ""
-    if isinstance(value, int):
-        return str(value)
-    if value and value[0] in FORMULA_TRIGGERS:
-        return "'" + value
-    return value
+# How each kind of cell is written, as an expression over the cell `{v}`.
+CELL_EXPRESSIONS = {
+    "text": NEUTRALISED,
+    "optional_text": f"({NEUTRALISED} if {{v}} else '')",  # NULL or "" -> empty cell
+    "flag": "('true' if {v} else 'false')",
+    "verbatim": "{v}",  # already formatted (by the database), and never text typed by anyone
+}
 
 
 class CsvEncoder:
@@ -65,6 +66,45 @@ def csv_line(fields: Sequence[str]) -> str:
     # Its real line end: csv.writer quotes a field that holds a character of it.
     csv.writer(buffer, lineterminator="\r\n").writerow(fields)
     return buffer.getvalue()[:-2]
+
+
+def _compile(name: str, source: str) -> Callable[..., Any]:
+    namespace: dict[str, Any] = {"FORMULA_TRIGGERS": FORMULA_TRIGGERS, "csv_line": csv_line}
+    exec(compile(source, f"<exports.writer {name}>", "exec"), namespace)  # noqa: S102 (our own code)
+    function: Callable[..., Any] = namespace[name]
+    return function
+
+
+def row_builder(
+    name: str, kinds: Sequence[str], expressions: Mapping[str, str] = CELL_EXPRESSIONS
+) -> Callable[[Sequence[Any]], str]:
+    """A function from a row (one value per kind, then anything) to its CSV record.
+
+    Compiled to one plain function with every test inline: the hot loop of a million-row
+    export, several times cheaper than a call per cell.
+    """
+    names = [f"c{index}" for index in range(len(kinds))]
+    cells = ", ".join(expressions[kind].format(v=v) for kind, v in zip(kinds, names, strict=True))
+    source = (
+        f"def {name}(row, FORMULA_TRIGGERS=FORMULA_TRIGGERS, csv_line=csv_line):\n"
+        f"    {', '.join(names)}, = row[:{len(names)}]\n"
+        f"    return csv_line(({cells},))\n"
+    )
+    return _compile(name, source)
+
+
+neutralise_text: Callable[[str], str] = _compile(
+    "neutralise_text", f"def neutralise_text(v):\n    return {NEUTRALISED.format(v='v')}\n"
+)
+
+
+def neutralise(value: Cell) -> str:
+    """The cell as text, neutralised if it could be read as a formula (see NEUTRALISED)."""
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    return neutralise_text(value)
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:

@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from campaign.campaigns.models import Campaign
-from campaign.campaigns.services import find_campaign
+from campaign.campaigns.services import find_campaign_by_slug
 from campaign.extensions import db, login_manager
 from campaign.organisers.models import Organiser
 from campaign.organisers.services import may_see
@@ -27,7 +27,7 @@ _KNOWN_BROWSER_SALT = "organiser-known-browser"
 
 def configure_login(app: Flask) -> None:
     login_manager.init_app(app)
-    login_manager.login_view = "organisers.login"
+    login_manager.login_view = "organiser.organisers.login"
     # Our pages say why the login page is shown; a flashed message would pile up unseen.
     login_manager.login_message = None
     login_manager.user_loader(load_organiser)
@@ -59,7 +59,7 @@ def current_organiser() -> Organiser:
 def campaign_for_organiser(slug: str) -> Campaign:
     """The campaign, if the logged-in organiser may see it: 404 if there is no such
     campaign, 403 if it is not theirs."""
-    campaign = find_campaign(db.session, slug)
+    campaign = find_campaign_by_slug(db.session, slug)
     if campaign is None:
         abort(404)
     if not may_see(db.session, current_organiser(), campaign):

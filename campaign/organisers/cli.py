@@ -9,13 +9,13 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from campaign.audit.services import record_event
+from campaign.campaigns.services import find_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.organisers.passwords import PasswordRejected
 from campaign.organisers.services import (
     OrganiserError,
     create_organiser,
-    find_campaign_by_slug,
     get_organiser,
     grant,
     list_organisers,
@@ -158,6 +158,8 @@ def _membership(email: str, slug: str, granting: bool) -> None:
     try:
         organiser = get_organiser(db.session, email)
         campaign = find_campaign_by_slug(db.session, slug)
+        if campaign is None:
+            raise OrganiserError(f"No campaign has the slug {slug!r}.")
     except OrganiserError as error:
         raise _fail(error) from error
     changed = (

@@ -7,10 +7,9 @@ from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from campaign.campaigns.models import Campaign
-from campaign.database import DbSession
+from campaign.database import DbSession, dialect_insert
 from campaign.organisers import throttle
 from campaign.organisers.models import CampaignMembership, Organiser
 from campaign.organisers.passwords import (
@@ -85,19 +84,10 @@ def set_active(session: DbSession, organiser: Organiser, active: bool) -> None:
     session.flush()
 
 
-def find_campaign_by_slug(session: DbSession, slug: str) -> Campaign:
-    campaign = session.scalar(select(Campaign).where(Campaign.slug == slug))
-    if campaign is None:
-        raise OrganiserError(f"No campaign has the slug {slug!r}.")
-    return campaign
-
-
 def grant(session: DbSession, organiser: Organiser, campaign: Campaign, now: datetime) -> bool:
     """Let the organiser see the campaign; False if they already could."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     added = session.execute(
-        insert(CampaignMembership)
+        dialect_insert(session)(CampaignMembership)
         .values(organiser_id=organiser.id, campaign_id=campaign.id, created_at=now)
         .on_conflict_do_nothing()
         .returning(CampaignMembership.organiser_id)

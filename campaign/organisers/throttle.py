@@ -10,15 +10,13 @@ ends by itself. See docs/organisers.md.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from campaign.database import DbSession
+from campaign.database import DbSession, dialect_insert
+from campaign.identity import keyed_hash
 from campaign.organisers.models import LoginThrottle
 
 ACCOUNT = "account"
@@ -61,8 +59,7 @@ class ThrottleDecision:
 
 
 def throttle_key(secret_key: str, scope: str, value: str) -> ThrottleKey:
-    digest = hmac.new(secret_key.encode(), f"{scope}:{value}".encode(), hashlib.sha256)
-    return ThrottleKey(scope, digest.hexdigest())
+    return ThrottleKey(scope, keyed_hash(secret_key, f"{scope}:{value}"))
 
 
 def _current(
@@ -100,8 +97,7 @@ def record_failure(
 ) -> None:
     """Count a failed attempt against each key; a key that reaches its limit is refused
     for `policy.block`. An upsert, so concurrent failures are all counted."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     quiet_since = now - policy.block
     for key in keys:
         statement = insert(LoginThrottle).values(

@@ -1,4 +1,4 @@
-"""Logging in and out, and the audit log (admins)."""
+"""Logging in and out, the campaign settings page, and the audit log (admins)."""
 
 from __future__ import annotations
 
@@ -22,11 +22,13 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from campaign.audit.services import recent_events
 from campaign.database import utcnow
 from campaign.extensions import csrf, db, limiter
+from campaign.identity import client_address
+from campaign.organisers.audit_log import recent_events
 from campaign.organisers.auth import (
     LOGIN_AT,
+    campaign_for_organiser,
     current_organiser,
     known_browser,
     remember_browser,
@@ -35,17 +37,16 @@ from campaign.organisers.auth import (
 )
 from campaign.organisers.forms import LoginForm
 from campaign.organisers.services import LoginAttempt, check_login, finish_login
-from campaign.protection.limits import client_address, login_limit_per_address
+from campaign.organisers.settings import (
+    CampaignSettings,
+    InvalidSettings,
+    update_campaign_settings,
+)
+from campaign.organisers.settings_form import CampaignSettingsForm
+from campaign.protection.limits import login_limit_per_address
 
-bp = Blueprint("organisers", __name__, url_prefix="/organiser")
-
-
-@bp.after_request
-def _private(response: Response) -> Response:
-    # Staff pages and exports hold supporters' data: never kept by a cache or indexed.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+# Nested in the organiser area (organisers/area.py), which gives the /organiser prefix.
+bp = Blueprint("organisers", __name__)
 
 
 def _login_page(form: LoginForm, status: int = 200, **context: object) -> Response:
@@ -73,10 +74,10 @@ def login() -> BaseResponse:
             # Drop a hostile `next` from the address itself, so no link on the page
             # (the language switcher keeps the query) carries it on.
             query: dict[str, Any] = {k: v for k, v in request.args.items() if k != "next"}
-            return redirect(url_for("organisers.login", **query))
+            return redirect(url_for("organiser.organisers.login", **query))
         form.next.data = safe_next(asked) or ""
         if current_user.is_authenticated:
-            return redirect(form.next.data or url_for("dashboard.index"))
+            return redirect(form.next.data or url_for("organiser.dashboard.index"))
         return _login_page(form)
 
     if not form.validate_on_submit():
@@ -110,7 +111,7 @@ def login() -> BaseResponse:
     login_user(organiser)
     session.permanent = True
     session[LOGIN_AT] = int(time.time())
-    response = redirect(safe_next(form.next.data) or url_for("dashboard.index"), code=303)
+    response = redirect(safe_next(form.next.data) or url_for("organiser.dashboard.index"), code=303)
     remember_browser(response, organiser)
     return response
 
@@ -119,7 +120,7 @@ def login() -> BaseResponse:
 def logout() -> BaseResponse:
     logout_user()
     session.clear()
-    return redirect(url_for("organisers.login"), code=303)
+    return redirect(url_for("organiser.organisers.login"), code=303)
 
 
 @bp.get("/audit")
@@ -131,3 +132,35 @@ def audit() -> Response:
     before_id = int(before) if before.isdigit() and len(before) <= 12 else None
     events = recent_events(db.session, limit=100, before_id=before_id)
     return make_response(render_template("organisers/audit.html", events=events))
+
+
+@bp.route("/campaigns/<slug>/settings", methods=["GET", "POST"])
+@login_required
+def settings(slug: str) -> BaseResponse:
+    campaign = campaign_for_organiser(slug)
+    form = CampaignSettingsForm()
+    error = None
+    if request.method == "GET":
+        form.fill_from(CampaignSettings.of(campaign))
+    elif form.validate_on_submit():
+        try:
+            changes = update_campaign_settings(
+                db.session, campaign, form.settings(), actor=current_organiser(), now=utcnow()
+            )
+        except InvalidSettings as invalid:
+            db.session.rollback()
+            error = str(invalid)
+        else:
+            db.session.commit()
+            return redirect(
+                url_for("organiser.organisers.settings", slug=slug, saved=1 if changes else 0),
+                code=303,
+            )
+    status = 422 if request.method == "POST" else 200
+    saved = request.args.get("saved")
+    return make_response(
+        render_template(
+            "organisers/settings.html", campaign=campaign, form=form, error=error, saved=saved
+        ),
+        status,
+    )

@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from campaign.audit.services import record_event
-from campaign.campaigns.services import find_campaign
+from campaign.campaigns.services import find_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.paper.services import BadSheet, clean_source, import_rows, read_sheet, rejects_csv
@@ -35,7 +35,7 @@ def import_command(
     """Import a CSV sheet with the columns first_name,last_name,email,country,postcode
     (email and postcode may be empty). A sheet with any bad row imports nothing, unless
     --skip-invalid; importing the same sheet twice adds nothing the second time."""
-    campaign = find_campaign(db.session, slug)
+    campaign = find_campaign_by_slug(db.session, slug)
     if campaign is None:
         raise click.ClickException(f"No campaign has the slug {slug!r}.")
     try:

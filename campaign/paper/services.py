@@ -22,10 +22,10 @@ from wtforms.validators import Length, Optional
 
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession
-from campaign.privacy.consent import CONSENT_VERSION
+from campaign.identity import normalise_email
+from campaign.signing.consent import CONSENT_VERSION
 from campaign.signing.forms import SOURCE_PATTERN, SignatureForm, clean_text, valid_email
 from campaign.signing.models import Signature, SignatureStatus
-from campaign.signing.services import normalise_email
 from campaign.tallies.services import add_to_tally
 
 COLUMNS = ("first_name", "last_name", "email", "country", "postcode")

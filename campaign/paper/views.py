@@ -18,14 +18,8 @@ from campaign.extensions import db
 from campaign.organisers.auth import campaign_for_organiser, current_organiser
 from campaign.paper.services import BadSheet, clean_source, import_rows, read_sheet
 
-bp = Blueprint("paper", __name__, url_prefix="/organiser")
-
-
-@bp.after_request
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+# A child of the organiser area (organisers/area.py), which keeps every answer out of caches.
+bp = Blueprint("paper", __name__)
 
 
 class PaperSheetForm(FlaskForm):

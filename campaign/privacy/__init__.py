@@ -1,1 +1,1 @@
-"""Privacy: the notice, consent records, a supporter's own controls, retention and access."""
+"""Privacy: the notice, a supporter's own controls, news, retention, erasure and access."""

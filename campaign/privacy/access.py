@@ -9,11 +9,11 @@ from sqlalchemy import func, or_, select
 
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession
+from campaign.identity import normalise_email
 from campaign.mail.models import OutboxMessage
 from campaign.mail.outbox import render_email
-from campaign.privacy.consent import wording_for
+from campaign.signing.consent import wording_for
 from campaign.signing.models import Signature
-from campaign.signing.services import normalise_email
 
 
 def _time(value: datetime | None) -> str | None:
@@ -97,7 +97,7 @@ def _signature_entry(session: DbSession, signature: Signature) -> dict[str, Any]
         "postcode": signature.postcode,
         "opt_in": signature.opt_in,
         "opt_in_withdrawn_at": _time(signature.opt_in_withdrawn_at),
-        "receives_news": signature.receives_updates,
+        "receives_news": signature.receives_news,
         "source": signature.source,
         "status": signature.status,
         "locale": signature.locale,

@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from campaign.campaigns.models import Campaign
-from campaign.campaigns.services import find_campaign
+from campaign.campaigns.services import find_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.privacy.access import personal_data_report
@@ -93,7 +93,7 @@ def erase_command(email: str, slug: str | None, yes: bool) -> None:
     """Delete the signatures of EMAIL, as its own delete link would (for an erasure request)."""
     campaign_id = None
     if slug is not None:
-        campaign = find_campaign(db.session, slug)
+        campaign = find_campaign_by_slug(db.session, slug)
         if campaign is None:
             raise click.ClickException(f"no campaign {slug!r}")
         campaign_id = campaign.id
@@ -150,7 +150,7 @@ def schedule_command() -> None:
 @click.option("--by", "recorded_by", help="Who decided, for the record.")
 def postpone_command(slug: str, until_text: str, reason: str, recorded_by: str | None) -> None:
     """Postpone the anonymisation of one campaign's signatures, with a recorded reason."""
-    campaign = find_campaign(db.session, slug)
+    campaign = find_campaign_by_slug(db.session, slug)
     if campaign is None:
         raise click.ClickException(f"no campaign {slug!r}")
     until = _parse_time(until_text, "--until")

@@ -13,26 +13,21 @@ from datetime import datetime
 
 from flask_babel import force_locale, gettext
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import campaign_text
-from campaign.database import DbSession, rowcount
+from campaign.database import DbSession, dialect_insert, rowcount
+from campaign.identity import normalise_email
 from campaign.links import public_url_for
 from campaign.mail.models import MessageCategory, OutboxMessage, OutboxStatus
 from campaign.mail.outbox import enqueue_email
 from campaign.privacy.models import ErasureCount
-from campaign.privacy.tokens import LinkPurpose, read_link_token
-from campaign.signing.models import Signature, SignatureStatus
-from campaign.signing.services import email_campaign, normalise_email
+from campaign.signing.models import Signature, SignatureStatus, is_counted
+from campaign.signing.services import email_campaign
 from campaign.tallies.services import add_to_tally
+from campaign.tokens import LinkPurpose, TokenInvalid, read_link_token
 
 log = logging.getLogger(__name__)
-
-
-class LinkInvalid(Exception):
-    """No signature answers to this link: made up, changed, for another purpose, or the
-    signature was deleted or anonymised since."""
 
 
 @dataclass(frozen=True)
@@ -59,13 +54,13 @@ class ErasureReceipt:
 def signature_for_link(
     session: DbSession, token: str, purpose: LinkPurpose, secret_keys: Iterable[str]
 ) -> Signature:
-    """The signature a manage link belongs to; raises LinkInvalid if there is none."""
+    """The signature a manage link belongs to; raises TokenInvalid if there is none."""
     manage_key = read_link_token(token, purpose, secret_keys)
     if manage_key is None:
-        raise LinkInvalid()
+        raise TokenInvalid()
     signature = session.scalar(select(Signature).where(Signature.manage_key == manage_key))
     if signature is None:
-        raise LinkInvalid()
+        raise TokenInvalid()
     return signature
 
 
@@ -111,7 +106,7 @@ def erase_signature(
     nothing about it is worth keeping), with every email to it in the outbox, sent or not.
     If it was confirmed, the public count drops by one at once. The day's erasure count for
     the campaign goes up, and a receipt is queued to the address (the only trace left, gone
-    at the first purge after it is sent). Raises LinkInvalid if another request deleted
+    at the first purge after it is sent). Raises TokenInvalid if another request deleted
     the signature first.
     """
     campaign = session.get(Campaign, signature.campaign_id)
@@ -149,10 +144,10 @@ def erase_signature(
     ).first()
     session.expunge(signature)
     if gone is None:
-        raise LinkInvalid()
+        raise TokenInvalid()
     status, suspect = gone
     was_confirmed = status == SignatureStatus.CONFIRMED
-    was_counted = was_confirmed and not suspect  # the rule of signing.models.counts_in_public
+    was_counted = is_counted(status, suspect)
     if was_counted:
         add_to_tally(session, campaign.id, receipt.country, -1, now, tally_shards)
     _count_erasure(session, campaign.id, now, confirmed=was_confirmed)
@@ -171,7 +166,7 @@ def erase_signature(
             context={
                 "campaign": email_campaign(campaign, text),
                 "was_counted": was_counted,
-                "campaign_url": public_url_for("campaigns.show", slug=campaign.slug),
+                "campaign_url": public_url_for("signing.show", slug=campaign.slug),
             },
             now=now,
             locale=locale,
@@ -206,8 +201,7 @@ def erase_signatures_of(
 
 
 def _count_erasure(session: DbSession, campaign_id: int, now: datetime, *, confirmed: bool) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     column = "confirmed_erased" if confirmed else "pending_erased"
     statement = insert(ErasureCount).values(
         campaign_id=campaign_id,

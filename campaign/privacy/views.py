@@ -12,14 +12,14 @@ from flask import Blueprint, Response, current_app, make_response, render_templa
 from flask_babel import get_locale
 
 from campaign.campaigns.models import Campaign
-from campaign.campaigns.views import localized_text
 from campaign.countries import country_name
 from campaign.database import utcnow
 from campaign.extensions import csrf, db
-from campaign.privacy.consent import CURRENT_WORDING
-from campaign.privacy.controls import LinkInvalid, erase_signature, signature_for_link, stop_news
-from campaign.privacy.tokens import LinkPurpose
+from campaign.privacy.controls import erase_signature, signature_for_link, stop_news
 from campaign.protection.headers import token_in_url
+from campaign.signing.consent import CURRENT_WORDING
+from campaign.signing.page import localized_text
+from campaign.tokens import LinkPurpose, TokenInvalid
 
 bp = Blueprint("privacy", __name__)
 
@@ -59,12 +59,12 @@ def notice() -> Response:
 
 
 @bp.get("/unsubscribe/<token>")
-@token_in_url("privacy.unsubscribe")
+@token_in_url
 def unsubscribe(token: str) -> Response:
     """Show the "Stop news" button; change nothing."""
     try:
         signature = signature_for_link(db.session, token, LinkPurpose.UNSUBSCRIBE, _secret_keys())
-    except LinkInvalid:
+    except TokenInvalid:
         return _link_invalid()
     campaign = _campaign(signature.campaign_id)
     page = render_template(
@@ -79,11 +79,11 @@ def unsubscribe(token: str) -> Response:
 
 @csrf.exempt
 @bp.post("/unsubscribe/<token>")
-@token_in_url("privacy.unsubscribe_post")
+@token_in_url
 def unsubscribe_post(token: str) -> Response:
     try:
         signature = signature_for_link(db.session, token, LinkPurpose.UNSUBSCRIBE, _secret_keys())
-    except LinkInvalid:
+    except TokenInvalid:
         return _link_invalid()
     stop_news(db.session, signature, now=utcnow())
     db.session.commit()
@@ -95,12 +95,12 @@ def unsubscribe_post(token: str) -> Response:
 
 
 @bp.get("/delete/<token>")
-@token_in_url("privacy.delete")
+@token_in_url
 def delete(token: str) -> Response:
     """Show what deleting would remove, and the "Delete my signature" button; change nothing."""
     try:
         signature = signature_for_link(db.session, token, LinkPurpose.DELETE, _secret_keys())
-    except LinkInvalid:
+    except TokenInvalid:
         return _link_invalid()
     campaign = _campaign(signature.campaign_id)
     page = render_template(
@@ -108,14 +108,14 @@ def delete(token: str) -> Response:
         campaign=campaign,
         text=localized_text(campaign),
         token=token,
-        counted=signature.status == "confirmed" and not signature.suspect,
+        counted=signature.counted,
     )
     return make_response(page)
 
 
 @csrf.exempt
 @bp.post("/delete/<token>")
-@token_in_url("privacy.delete_post")
+@token_in_url
 def delete_post(token: str) -> Response:
     try:
         signature = signature_for_link(db.session, token, LinkPurpose.DELETE, _secret_keys())
@@ -125,7 +125,7 @@ def delete_post(token: str) -> Response:
             now=utcnow(),
             tally_shards=current_app.config["TALLY_SHARDS"],
         )
-    except LinkInvalid:
+    except TokenInvalid:
         db.session.rollback()
         return _link_invalid()
     db.session.commit()

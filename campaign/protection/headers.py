@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 
 from campaign.extensions import talisman
 
@@ -39,17 +39,23 @@ PERMISSIONS_POLICY = dict.fromkeys(
     "()",
 )
 
-_TOKEN_IN_URL_ENDPOINTS: set[str] = set()
+_MARK = "_token_in_url"  # the attribute set on a marked view
 
 
-def token_in_url(endpoint: str) -> Callable[[F], F]:
-    """Mark a view whose URL carries a secret: never sent on as a referrer, never cached."""
-    _TOKEN_IN_URL_ENDPOINTS.add(endpoint)
+def token_in_url(view: F) -> F:
+    """Mark a view whose URL carries a secret: never sent on as a referrer, never cached.
 
-    def mark(view: F) -> F:
-        return view
+    The mark is on the view function itself (not on an endpoint name), so renaming or
+    moving the view keeps it; `functools.wraps` in decorators above or below carries it.
+    """
+    setattr(view, _MARK, True)
+    return view
 
-    return mark
+
+def has_token_in_url(endpoint: str | None) -> bool:
+    """Whether the view of `endpoint` in the current app is marked `token_in_url`."""
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    return bool(getattr(view, _MARK, False))
 
 
 def init_security_headers(app: Flask) -> None:
@@ -59,7 +65,7 @@ def init_security_headers(app: Flask) -> None:
     # reverse) and its stricter Referrer-Policy wins on token pages.
     @app.after_request
     def protect_token_urls(response: Response) -> Response:
-        if request.endpoint in _TOKEN_IN_URL_ENDPOINTS:
+        if has_token_in_url(request.endpoint):
             response.headers["Referrer-Policy"] = "no-referrer"
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -8,40 +8,20 @@ it is clearly a script, is the request refused. The signer sees the same page ei
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 
 from flask import current_app, request
 from limits import RateLimitItem, parse_many
 
 from campaign.extensions import limiter
+from campaign.identity import client_address, email_domain_of
 
 log = logging.getLogger(__name__)
 
 
-def client_address() -> str:
-    """The address a limit applies to: the client's IPv4 address, or its IPv6 /64.
-
-    `request.remote_addr` is the peer, or the address given by the number of trusted proxies
-    in front of us (ProxyFix, TRUSTED_PROXIES); a forged X-Forwarded-For gains nothing. One
-    IPv6 subscriber usually holds a whole /64, so the /64 is what counts as one address.
-    """
-    remote = request.remote_addr or "unknown"
-    try:
-        address = ipaddress.ip_address(remote)
-    except ValueError:
-        return remote
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
-
-
 def email_domain() -> str:
     """The domain of the email address in the submitted form, lowercased ('' if none)."""
-    value = request.form.get("email", "")
-    return value.rpartition("@")[2].strip().lower()[:253] if "@" in value else ""
+    return email_domain_of(request.form.get("email", ""))
 
 
 def domain_is_exempt() -> bool:

@@ -1,1 +1,2 @@
-"""Signing a petition and confirming the signature (double opt-in)."""
+"""Signing a petition and confirming the signature (double opt-in): the campaign page with
+its form and JSON tally, the consent wording, and which signatures count."""

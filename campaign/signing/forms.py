@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from campaign.campaigns.questions import Question, parse_questions, questions_to_json
 from campaign.countries import COUNTRY_CODES
-from campaign.privacy.consent import CURRENT_WORDING
+from campaign.signing.consent import CURRENT_WORDING
 
 _URL_LIKE = re.compile(
     r"(https?://|www\.|://)|\b[\w-]+\.(com|net|org|io|ru|info|xyz|link|ly)\b", re.I

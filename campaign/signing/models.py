@@ -73,11 +73,11 @@ class Signature(Base):
     confirmation_expires_at: Mapped[datetime | None]
     # Emails sent because this address signed again (re-sent links, "already signed").
     repeat_emails_sent: Mapped[int] = mapped_column(default=0)
-    # The wording (and privacy notice) version shown when signing: see privacy/consent.py.
+    # The wording (and privacy notice) version shown when signing: see signing/consent.py.
     consent_version: Mapped[str] = mapped_column(String(32))
     # HMAC-SHA-256 of the client address, keyed with the secret key: never the address.
     ip_hash: Mapped[str | None] = mapped_column(String(64))
-    # The random handle in the unsubscribe and delete links (privacy/tokens.py); NULL once
+    # The random handle in the unsubscribe and delete links (campaign/tokens.py); NULL once
     # anonymised, which ends those links.
     manage_key: Mapped[str | None] = mapped_column(String(32), unique=True)
     # When the retention purge removed the personal fields (see privacy/retention.py).
@@ -93,23 +93,37 @@ class Signature(Base):
     answers: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     @property
-    def receives_updates(self) -> bool:
-        """Whether news may be sent to this supporter now (see `receives_updates_clause`)."""
+    def confirmed(self) -> bool:
+        return self.status == SignatureStatus.CONFIRMED
+
+    @property
+    def counted(self) -> bool:
+        """Whether it counts in public now (see `is_counted`)."""
+        return is_counted(self.status, self.suspect)
+
+    @property
+    def receives_news(self) -> bool:
+        """Whether news may be sent to this supporter now (see `receives_news_clause`)."""
         return (
-            self.status == SignatureStatus.CONFIRMED
-            and not self.suspect
+            self.counted
             and self.opt_in
             and self.opt_in_withdrawn_at is None
             and self.anonymised_at is None
         )
 
 
+def is_counted(status: str, suspect: bool) -> bool:
+    """The rule for a signature to count anywhere public: confirmed, and not held as suspect.
+    `counts_in_public` is the same rule in SQL."""
+    return status == SignatureStatus.CONFIRMED and not suspect
+
+
 def counts_in_public() -> ColumnElement[bool]:
-    """The rule for a signature to count anywhere public: confirmed, and not held as suspect."""
+    """`is_counted` as a WHERE clause."""
     return and_(Signature.status == SignatureStatus.CONFIRMED, Signature.suspect.is_(False))
 
 
-def receives_updates_clause() -> ColumnElement[bool]:
+def receives_news_clause() -> ColumnElement[bool]:
     """The supporters news may be sent to: counted (confirmed, not suspect), opted in, never
     unsubscribed, not anonymised. Every list of recipients of news and every opted-in export
     uses this."""

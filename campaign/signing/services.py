@@ -14,29 +14,22 @@ from typing import Any, cast
 
 from flask_babel import force_locale, gettext
 from sqlalchemy import Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import ReturningInsert
 
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import CampaignText, campaign_text
-from campaign.database import DbSession
+from campaign.database import DbSession, insert_for
+from campaign.identity import normalise_email
 from campaign.links import public_url_for
-from campaign.privacy.consent import CONSENT_VERSION
-from campaign.privacy.supporter_mail import email_supporter
-from campaign.privacy.tokens import new_manage_key
+from campaign.mail.supporter import email_supporter
+from campaign.signing.consent import CONSENT_VERSION
 from campaign.signing.models import Signature, SignatureStatus
-from campaign.signing.tokens import hash_token, new_token
 from campaign.tallies.services import add_to_tally
-
-GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
+from campaign.tokens import TokenInvalid, hash_token, new_manage_key, new_token
 
 
 class CampaignClosed(Exception):
     """The campaign does not take signatures at this time."""
-
-
-class TokenInvalid(Exception):
-    """No signature has this confirmation token (mistyped, tampered or made up)."""
 
 
 class TokenExpired(Exception):
@@ -86,7 +79,7 @@ class SigningPolicy:
 def _insert_if_new(dialect: str) -> ReturningInsert[Any]:
     """`INSERT … ON CONFLICT DO NOTHING RETURNING id`, built once: building it per request
     costs more than running it."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(dialect)
     # On the table, not the entity: the ORM's bulk-insert machinery is not needed here.
     table = cast(Table, Signature.__table__)
     return (
@@ -94,20 +87,6 @@ def _insert_if_new(dialect: str) -> ReturningInsert[Any]:
         .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"])
         .returning(table.c.id)
     )
-
-
-def normalise_email(address: str) -> str:
-    """The form of an address that decides whether it already signed.
-
-    Trimmed and lowercased, without a `+tag`; Gmail ignores dots and answers to
-    googlemail.com too, so those are folded.
-    """
-    local, _, domain = address.strip().lower().rpartition("@")
-    local = local.split("+", 1)[0] or local
-    if domain in GMAIL_DOMAINS:
-        local = local.replace(".", "")
-        domain = "gmail.com"
-    return f"{local}@{domain}"
 
 
 def sign_petition(
@@ -196,7 +175,7 @@ def _signed_again(
     assert existing.manage_key is not None
     # Email goes to the address typed this time: it is the same mailbox after normalisation,
     # and the one the person is watching now.
-    if existing.status == SignatureStatus.CONFIRMED:
+    if existing.confirmed:
         with force_locale(data.locale):
             subject = gettext("You have already signed: %(title)s", title=text.title)
         email_supporter(
@@ -209,7 +188,7 @@ def _signed_again(
             context={
                 "campaign": email_campaign(campaign, text),
                 "campaign_url": public_url_for(
-                    "campaigns.show", slug=campaign.slug, lang=data.locale
+                    "signing.show", slug=campaign.slug, lang=data.locale
                 ),
             },
             now=now,
@@ -299,7 +278,7 @@ def confirm_signature(
     token, only one changes the row and adds to the tally.
     """
     signature = find_signature_by_token(session, token, now)
-    if signature.status == SignatureStatus.CONFIRMED:
+    if signature.confirmed:
         return ConfirmOutcome.ALREADY_CONFIRMED, signature
     changed = session.execute(
         update(Signature)
@@ -320,6 +299,6 @@ def confirm_signature(
             raise TokenInvalid()
         return ConfirmOutcome.ALREADY_CONFIRMED, confirmed
     session.refresh(signature)
-    if not signature.suspect:  # a suspect one is counted if and when an organiser releases it
+    if signature.counted:  # a suspect one is counted if and when an organiser releases it
         add_to_tally(session, signature.campaign_id, signature.country, 1, now, tally_shards)
     return ConfirmOutcome.CONFIRMED, signature

@@ -1,30 +1,161 @@
-"""The confirmation link from the email: a GET shows a button, the POST confirms."""
+"""A signature's pages: the campaign page with its form (GET and POST), "check your email",
+the JSON tally, and the confirmation link (a GET shows a button, the POST confirms)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, make_response, render_template
+import logging
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.campaigns.models import Campaign
-from campaign.campaigns.views import localized_text
+from campaign.campaigns.services import featured_campaign
+from campaign.countries import country_name
 from campaign.database import utcnow
 from campaign.extensions import csrf, db, limiter
+from campaign.identity import client_address, keyed_hash
 from campaign.links import public_url_for
 from campaign.protection.headers import token_in_url
-from campaign.protection.limits import confirm_limit_per_address
+from campaign.protection.limits import (
+    confirm_limit_per_address,
+    domain_is_exempt,
+    email_domain,
+    sign_limit_per_address,
+    sign_limit_per_domain,
+    signing_looks_suspect,
+)
+from campaign.signing.forms import SignatureForm
+from campaign.signing.page import (
+    campaign_or_404,
+    current_tally,
+    localized_text,
+    render_campaign_page,
+    render_fresh_campaign_page,
+    signing_policy,
+)
 from campaign.signing.services import (
+    CampaignClosed,
     ConfirmOutcome,
+    SignatureInput,
     TokenExpired,
     TokenInvalid,
     confirm_signature,
     find_signature_by_token,
+    sign_petition,
 )
 from campaign.tallies.services import read_tally
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("signing", __name__)
 
 
-def _private(response: Response) -> Response:
-    # The URL carries the token: `token_in_url` keeps it out of referrers and caches.
+@bp.get("/")
+def index() -> BaseResponse:
+    campaign = featured_campaign(db.session)
+    if campaign is None:
+        abort(404)
+    query: dict[str, Any] = request.args.to_dict()  # keep ?source= and ?lang= on the way
+    return redirect(url_for("signing.show", slug=campaign.slug, **query))
+
+
+# The form validates its own CSRF token, so a failure shows the form again with what the
+# supporter typed instead of a bare error page.
+@csrf.exempt
+@bp.route("/campaigns/<slug>", methods=["GET", "POST"])
+@limiter.limit(sign_limit_per_address, methods=["POST"], scope="sign-address")
+@limiter.limit(
+    sign_limit_per_domain,
+    methods=["POST"],
+    scope="sign-domain",
+    key_func=email_domain,
+    exempt_when=domain_is_exempt,
+)
+def show(slug: str) -> BaseResponse:
+    campaign = campaign_or_404(slug)
+    if request.method == "GET":
+        return render_fresh_campaign_page(campaign, request.args.get("source", "")[:64])
+
+    form = SignatureForm()
+
+    if not form.validate_on_submit():
+        return render_campaign_page(campaign, form, status=422)
+
+    if form.leave_this_empty.data:
+        # A bot filled the field no person can see: answer as if all went well.
+        log.info("Honeypot filled on campaign %s; nothing stored", campaign.slug)
+        return redirect(url_for("signing.signed", slug=campaign.slug), code=303)
+
+    data = SignatureInput(
+        first_name=form.first_name.data,
+        last_name=form.last_name.data,
+        email=form.email.data,
+        country=form.country.data,
+        postcode=form.postcode.data or None,
+        opt_in=bool(form.opt_in.data),
+        source=form.clean_source(),
+        locale=str(get_locale()),
+        ip_hash=keyed_hash(current_app.config["SECRET_KEY"], client_address()),
+        suspect=signing_looks_suspect(),
+    )
+    try:
+        sign_petition(
+            db.session,
+            campaign,
+            data,
+            now=utcnow(),
+            policy=signing_policy(),
+            text=localized_text(campaign),
+        )
+    except CampaignClosed:
+        db.session.rollback()
+        return render_campaign_page(campaign, form, status=403, closed=True)
+    db.session.commit()
+    # Every outcome (new, signed before, confirmed before) gets this same redirect, so the
+    # response never tells whether an address had signed.
+    return redirect(url_for("signing.signed", slug=campaign.slug), code=303)
+
+
+@bp.get("/campaigns/<slug>/signed")
+def signed(slug: str) -> Response:
+    campaign = campaign_or_404(slug)
+    page = render_template(
+        "signing/check_email.html", campaign=campaign, text=localized_text(campaign)
+    )
+    return make_response(page)
+
+
+@bp.get("/campaigns/<slug>.json")
+def tally_json(slug: str) -> Response:
+    campaign = campaign_or_404(slug)
+    tally = current_tally(campaign)
+    response = jsonify(
+        slug=campaign.slug,
+        title=campaign.title,
+        url=public_url_for("signing.show", slug=campaign.slug),
+        signature_count=tally.signature_count,
+        goal=campaign.goal,
+        signatures_by_country=[
+            {"code": code, "name": country_name(code, "en"), "signature_count": count}
+            for code, count in tally.by_country
+        ],
+        updated_at=tally.updated_at.isoformat() if tally.updated_at else None,
+    )
+    response.headers["Cache-Control"] = "public, max-age=5, stale-while-revalidate=30"
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
@@ -35,12 +166,12 @@ def _link_problem(error: TokenInvalid | TokenExpired) -> Response:
             campaign=error.campaign,
             text=localized_text(error.campaign),
         )
-        return _private(make_response(page, 410))
-    return _private(make_response(render_template("signing/link_invalid.html"), 404))
+        return make_response(page, 410)
+    return make_response(render_template("signing/link_invalid.html"), 404)
 
 
 @bp.get("/confirm/<token>")
-@token_in_url("signing.confirm")
+@token_in_url
 def confirm(token: str) -> Response:
     """Show the "Confirm my signature" button; change nothing (link scanners open links too)."""
     try:
@@ -49,15 +180,13 @@ def confirm(token: str) -> Response:
         return _link_problem(error)
     campaign = db.session.get(Campaign, signature.campaign_id)
     assert campaign is not None
-    return _private(
-        make_response(
-            render_template(
-                "signing/confirm.html",
-                campaign=campaign,
-                text=localized_text(campaign),
-                already=signature.status == "confirmed",
-                token=token,
-            )
+    return make_response(
+        render_template(
+            "signing/confirm.html",
+            campaign=campaign,
+            text=localized_text(campaign),
+            already=signature.confirmed,
+            token=token,
         )
     )
 
@@ -66,7 +195,7 @@ def confirm(token: str) -> Response:
 # and a cookie-less in-app mail browser must still be able to confirm.
 @csrf.exempt
 @bp.post("/confirm/<token>")
-@token_in_url("signing.confirm_post")
+@token_in_url
 @limiter.limit(confirm_limit_per_address, scope="confirm-address")
 def confirm_post(token: str) -> Response:
     try:
@@ -86,15 +215,13 @@ def confirm_post(token: str) -> Response:
     text = localized_text(campaign)
     db.session.expunge(campaign)  # keeps its loaded values readable after the commit
     db.session.commit()
-    return _private(
-        make_response(
-            render_template(
-                "signing/thanks.html",
-                campaign=campaign,
-                text=text,
-                already=outcome is ConfirmOutcome.ALREADY_CONFIRMED,
-                signature_count=count,
-                share_url=public_url_for("campaigns.show", slug=campaign.slug),
-            )
+    return make_response(
+        render_template(
+            "signing/thanks.html",
+            campaign=campaign,
+            text=text,
+            already=outcome is ConfirmOutcome.ALREADY_CONFIRMED,
+            signature_count=count,
+            share_url=public_url_for("signing.show", slug=campaign.slug),
         )
     )

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from campaign.database import DbSession
-from campaign.signing.models import Signature, counts_in_public
+from campaign.database import DbSession, dialect_insert
 from campaign.tallies.models import TallyShard
 
 
@@ -31,9 +29,7 @@ def add_to_tally(
     An upsert, so the first confirmation from a country creates its row and no
     confirmation ever reads the count first.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(TallyShard).values(
+    statement = dialect_insert(session)(TallyShard).values(
         campaign_id=campaign_id,
         country=country,
         shard=random.randrange(max(shards, 1)),  # noqa: S311 (spreading load, not a secret)
@@ -81,21 +77,17 @@ class TallyDifference:
     actual: int  # confirmed signatures in the table
 
 
-def find_tally_differences(session: DbSession) -> list[TallyDifference]:
-    """Compare every campaign's tally with its confirmed signatures, country by country.
+def find_tally_differences(
+    session: DbSession, actual: dict[tuple[int, str], int]
+) -> list[TallyDifference]:
+    """Compare every campaign's tally with `actual`, the true counts per (campaign id,
+    country), country by country. Tallies do not know which signatures count: the caller
+    (signing, which does) reads `actual`.
 
     Both sides must be read in one snapshot (a confirmation changes both in one
     transaction): the caller runs this in a REPEATABLE READ transaction on PostgreSQL;
     SQLite transactions are serializable already.
     """
-    actual = {
-        (campaign_id, country): int(n)
-        for campaign_id, country, n in session.execute(
-            select(Signature.campaign_id, Signature.country, func.count())
-            .where(counts_in_public())
-            .group_by(Signature.campaign_id, Signature.country)
-        )
-    }
     counted = {
         (campaign_id, country): int(n or 0)
         for campaign_id, country, n in session.execute(

@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from campaign.audit.services import record_event
-from campaign.campaigns.services import find_campaign
+from campaign.campaigns.services import find_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.webhooks.endpoints import add_endpoint, list_endpoints, rotate_secret, set_active
@@ -40,7 +40,7 @@ def _audit(action: str, endpoint: WebhookEndpoint) -> None:
 @click.argument("url")
 def add_command(slug: str, url: str) -> None:
     """Send campaign SLUG's events to URL; prints the signing secret on the last line."""
-    campaign = find_campaign(db.session, slug)
+    campaign = find_campaign_by_slug(db.session, slug)
     if campaign is None:
         raise click.ClickException(f"No campaign has the slug {slug!r}.")
     try:

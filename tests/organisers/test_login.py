@@ -246,3 +246,19 @@ def test_organiser_pages_are_never_cached_nor_indexed(organiser_client: FlaskCli
         response = organiser_client.get(path)
         assert response.headers["Cache-Control"] == "no-store"
         assert response.headers["X-Robots-Tag"] == "noindex"
+
+
+def test_every_staff_response_csv_included_is_never_cached_nor_indexed(
+    app: Flask, organiser_client: FlaskClient, campaign: str
+) -> None:
+    staff_paths = [
+        rule.rule.replace("<slug>", campaign)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/organiser") and "GET" in (rule.methods or ())
+    ]
+    assert f"/organiser/campaigns/{campaign}/signatures.csv" in staff_paths
+    for path in staff_paths:
+        response = organiser_client.get(path)
+        response.close()
+        assert response.headers["Cache-Control"] == "no-store", path
+        assert response.headers["X-Robots-Tag"] == "noindex", path

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from campaign.mail.delivery import SmtpTransport
-from campaign.privacy.consent import CURRENT_WORDING
+from campaign.signing.consent import CURRENT_WORDING
 from tests.factories import make_campaign, sign
 from tests.helpers import confirmation_path, deliver, manage_path
 from tests.smtp import SmtpServer

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from campaign.database import utcnow
-from campaign.privacy.consent import CURRENT_WORDING, PAST_WORDINGS, wording_for
+from campaign.signing.consent import CURRENT_WORDING, PAST_WORDINGS, wording_for
 from tests.factories import sign
 from tests.helpers import signatures
 

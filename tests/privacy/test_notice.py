@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
-from campaign.privacy.consent import CURRENT_WORDING
+from campaign.signing.consent import CURRENT_WORDING
 from tests.factories import sign
 from tests.helpers import (
     confirmation_path,

@@ -14,10 +14,10 @@ from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.mail.delivery import SmtpTransport
 from campaign.mail.models import MessageCategory
-from campaign.privacy.supporter_mail import NotSubscribed, email_update
-from campaign.privacy.tokens import LinkPurpose, make_link_token
-from campaign.signing.models import Signature, receives_updates_clause
+from campaign.privacy.news import NotSubscribed, email_news
+from campaign.signing.models import Signature, receives_news_clause
 from campaign.signing.services import email_campaign
+from campaign.tokens import LinkPurpose, make_link_token
 from tests.factories import sign
 from tests.helpers import (
     confirmation_path,
@@ -33,7 +33,7 @@ from tests.smtp import SmtpServer
 def _queue_news(app: Flask, signature_id: int) -> None:
     with app.app_context():
         campaign = db.session.scalars(select(Campaign)).one()
-        email_update(
+        email_news(
             db.session,
             signature_id,
             subject="News",
@@ -86,7 +86,7 @@ def test_pressing_the_button_stops_news_for_good_and_the_signature_still_counts(
     assert signature.status == "confirmed"
     assert confirmed_count(app, campaign) == 1
     with app.app_context():
-        assert db.session.scalars(select(Signature).where(receives_updates_clause())).all() == []
+        assert db.session.scalars(select(Signature).where(receives_news_clause())).all() == []
     page = client.get(manage_path(app, "unsubscribe")).get_data(as_text=True)
     assert "You receive no news from this campaign" in page
 

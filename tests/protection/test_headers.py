@@ -9,6 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from campaign import create_app
+from campaign.protection.headers import has_token_in_url, token_in_url
 from tests.factories import sign
 from tests.helpers import confirmation_path
 
@@ -84,3 +86,33 @@ def test_over_plain_http_cookies_are_not_secure_and_no_hsts(
     response = plain.get(f"/campaigns/{campaign}")
     assert "Secure" not in response.headers["Set-Cookie"]
     assert "Strict-Transport-Security" not in response.headers
+
+
+def test_a_view_marked_token_in_url_keeps_its_protection_under_any_endpoint_name() -> None:
+    """The mark is on the view itself: renaming the endpoint (or the function) cannot drop it."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+    @token_in_url
+    def secret_page(token: str) -> str:
+        return "ok"
+
+    def plain_page() -> str:
+        return "ok"
+
+    app.add_url_rule("/probe/<token>", endpoint="a.name.nobody.listed", view_func=secret_page)
+    app.add_url_rule("/plain", endpoint="plain", view_func=plain_page)
+    client = app.test_client()
+
+    marked = client.get("/probe/s3cret")
+    assert marked.headers["Referrer-Policy"] == "no-referrer"
+    assert marked.headers["Cache-Control"] == "no-store"
+    plain = client.get("/plain")
+    assert plain.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "Cache-Control" not in plain.headers
+
+
+def test_every_view_with_a_token_in_its_url_is_marked(app: Flask) -> None:
+    with app.app_context():
+        for rule in app.url_map.iter_rules():
+            if "<token>" in rule.rule:
+                assert has_token_in_url(rule.endpoint), rule.endpoint

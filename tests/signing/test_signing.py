@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from campaign.extensions import db
+from campaign.identity import normalise_email
 from campaign.mail.models import OutboxMessage
 from campaign.signing.models import Signature
-from campaign.signing.services import normalise_email
 from tests.factories import csrf_token, make_campaign, sign, utc
 from tests.helpers import (
     confirmation_path,

@@ -11,9 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, and_, case, func, select, update
 
 from campaign.database import DbSession
-from campaign.signing.models import Signature, SignatureStatus
-from campaign.signing.services import normalise_email
-from campaign.signing.tokens import keyed_hash
+from campaign.identity import keyed_hash, normalise_email
+from campaign.signing.models import Signature, SignatureStatus, is_counted
 from campaign.tallies.services import add_to_tally
 
 
@@ -23,7 +22,7 @@ class BulkAction(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class SignatureFilter:
+class SignatureFilters:
     """What an organiser is looking for. Empty fields match everything."""
 
     email: str | None = None
@@ -57,7 +56,7 @@ class BatchResult:
 
 
 def _conditions(
-    campaign_id: int, wanted: SignatureFilter, secret_key: str
+    campaign_id: int, wanted: SignatureFilters, secret_key: str
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [Signature.campaign_id == campaign_id]
     if wanted.email:
@@ -95,7 +94,7 @@ def _candidates(action: BulkAction) -> ColumnElement[bool]:
 def preview(
     session: DbSession,
     campaign_id: int,
-    wanted: SignatureFilter,
+    wanted: SignatureFilters,
     action: BulkAction,
     secret_key: str,
 ) -> int:
@@ -109,7 +108,7 @@ def preview(
 def apply_batch(
     session: DbSession,
     campaign_id: int,
-    wanted: SignatureFilter,
+    wanted: SignatureFilters,
     action: BulkAction,
     *,
     secret_key: str,
@@ -141,7 +140,7 @@ def apply_batch(
             execution_options={"synchronize_session": False},
         )
         for row in rows:
-            if row.status == SignatureStatus.CONFIRMED and not row.suspect:
+            if is_counted(row.status, row.suspect):
                 recount[row.country] -= 1
     else:
         session.execute(
@@ -149,7 +148,7 @@ def apply_batch(
             execution_options={"synchronize_session": False},
         )
         for row in rows:
-            if row.status == SignatureStatus.CONFIRMED:
+            if is_counted(row.status, suspect=False):  # counted once released
                 recount[row.country] += 1
     for country, delta in recount.items():
         if delta:

@@ -9,19 +9,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import current_app
-from sqlalchemy import select
 from werkzeug.urls import iri_to_uri
 
 from campaign.database import DbSession
 from campaign.links import public_url_for
 from campaign.mail.models import MessageCategory
 from campaign.mail.outbox import enqueue_email
-from campaign.privacy.tokens import LinkPurpose, make_link_token
-from campaign.signing.models import Signature, receives_updates_clause
-
-
-class NotSubscribed(Exception):
-    """News may not be sent to this supporter: not opted in, unsubscribed, or gone."""
+from campaign.tokens import LinkPurpose, make_link_token
 
 
 @dataclass(frozen=True)
@@ -103,42 +97,4 @@ def email_supporter(
         signature_id=signature_id,
         headers=list_unsubscribe_headers(links),
         category=category,
-    )
-
-
-def email_update(
-    session: DbSession,
-    signature_id: int,
-    *,
-    subject: str,
-    template: str,
-    context: dict[str, Any],
-    now: datetime,
-) -> None:
-    """Queue news for one supporter, to be written in their language, only if they may
-    receive it; raises NotSubscribed if not. `context` is plain JSON data.
-
-    The one way news may be sent. The row is locked while the message is queued, so an
-    unsubscribe running at the same moment either comes first (and nothing is queued) or
-    waits and then cancels this message (see `privacy.controls.stop_news`).
-    """
-    signature = session.scalar(
-        select(Signature)
-        .where(Signature.id == signature_id)
-        .where(receives_updates_clause())
-        .with_for_update()
-    )
-    if signature is None or signature.manage_key is None:
-        raise NotSubscribed(signature_id)
-    email_supporter(
-        session,
-        signature_id=signature.id,
-        manage_key=signature.manage_key,
-        recipient=signature.email,
-        subject=subject,
-        template=template,
-        context=context,
-        now=now,
-        locale=signature.locale,
-        category=MessageCategory.UPDATE,
     )

@@ -14,14 +14,14 @@ from sqlalchemy import select
 from campaign.campaigns.models import Campaign
 from campaign.database import utcnow
 from campaign.extensions import db
-from campaign.protection.cleanup import (
+from campaign.identity import keyed_hash
+from campaign.organisers.cleanup import (
     BulkAction,
-    SignatureFilter,
+    SignatureFilters,
     apply_batch,
     busiest_sources,
     preview,
 )
-from campaign.signing.tokens import keyed_hash
 from tests.helpers import confirmation_path, confirmed_count, signatures
 
 SECRET = "test-secret-key"
@@ -54,7 +54,7 @@ def _sign_and_confirm(
 def _run(
     app: Flask,
     slug: str,
-    wanted: SignatureFilter,
+    wanted: SignatureFilters,
     action: BulkAction = BulkAction.INVALIDATE,
     batch_size: int = 2,
 ) -> int:
@@ -81,7 +81,7 @@ def _run(
 
 
 def _preview(
-    app: Flask, slug: str, wanted: SignatureFilter, action: BulkAction = BulkAction.INVALIDATE
+    app: Flask, slug: str, wanted: SignatureFilters, action: BulkAction = BulkAction.INVALIDATE
 ) -> int:
     with app.app_context():
         campaign_id = db.session.scalar(select(Campaign.id).where(Campaign.slug == slug))
@@ -103,18 +103,18 @@ def attacked(app: Flask, client: FlaskClient, campaign: str) -> str:
 
 def test_preview_counts_what_a_filter_matches(app: Flask, attacked: str) -> None:
     assert (
-        _preview(app, attacked, SignatureFilter(domain="bot-farm.example"), BulkAction.INVALIDATE)
+        _preview(app, attacked, SignatureFilters(domain="bot-farm.example"), BulkAction.INVALIDATE)
         == 5
     )
-    assert _preview(app, attacked, SignatureFilter(address="203.0.113.66")) == 5
+    assert _preview(app, attacked, SignatureFilters(address="203.0.113.66")) == 5
     hashed = keyed_hash(SECRET, "203.0.113.66")
-    assert _preview(app, attacked, SignatureFilter(address=hashed)) == 5
-    assert _preview(app, attacked, SignatureFilter(country="se")) == 1
+    assert _preview(app, attacked, SignatureFilters(address=hashed)) == 5
+    assert _preview(app, attacked, SignatureFilters(country="se")) == 1
     assert (
-        _preview(app, attacked, SignatureFilter(email="ANA@example.org"), BulkAction.INVALIDATE)
+        _preview(app, attacked, SignatureFilters(email="ANA@example.org"), BulkAction.INVALIDATE)
         == 1
     )
-    assert _preview(app, attacked, SignatureFilter(domain="%")) == 0
+    assert _preview(app, attacked, SignatureFilters(domain="%")) == 0
 
 
 def test_invalidating_in_batches_lowers_the_counts_at_once_and_reconciles(
@@ -122,7 +122,9 @@ def test_invalidating_in_batches_lowers_the_counts_at_once_and_reconciles(
 ) -> None:
     assert confirmed_count(app, attacked) == 7
 
-    changed = _run(app, attacked, SignatureFilter(domain="bot-farm.example"), BulkAction.INVALIDATE)
+    changed = _run(
+        app, attacked, SignatureFilters(domain="bot-farm.example"), BulkAction.INVALIDATE
+    )
 
     assert changed == 5
     assert confirmed_count(app, attacked) == 2
@@ -132,7 +134,7 @@ def test_invalidating_in_batches_lowers_the_counts_at_once_and_reconciles(
     result = app.test_cli_runner().invoke(args=["tallies", "reconcile", "--dry-run"])
     assert result.exit_code == 0, result.output
     # Running it again changes nothing; an invalidated signature's link no longer works.
-    assert _run(app, attacked, SignatureFilter(domain="bot-farm.example")) == 0
+    assert _run(app, attacked, SignatureFilters(domain="bot-farm.example")) == 0
     assert client.post(confirmation_path(app)).status_code == 404
 
 
@@ -154,8 +156,8 @@ def test_releasing_suspect_signatures_counts_the_confirmed_ones(
     assert [s.suspect for s in signatures(app)] == [False, True, True]
     assert confirmed_count(app, campaign) == 1
 
-    assert _preview(app, campaign, SignatureFilter(suspect_only=True), BulkAction.RELEASE) == 2
-    assert _run(app, campaign, SignatureFilter(suspect_only=True), BulkAction.RELEASE) == 2
+    assert _preview(app, campaign, SignatureFilters(suspect_only=True), BulkAction.RELEASE) == 2
+    assert _run(app, campaign, SignatureFilters(suspect_only=True), BulkAction.RELEASE) == 2
 
     assert confirmed_count(app, campaign) == 2  # the pending one counts when confirmed
     assert not any(s.suspect for s in signatures(app))

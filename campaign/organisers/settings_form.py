@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from campaign.campaigns.settings import MAX_GOAL, MAX_PAUSED_MESSAGE, CampaignSettings
+from campaign.organisers.settings import MAX_GOAL, MAX_PAUSED_MESSAGE, CampaignSettings
 from campaign.signing.forms import clean_text
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"

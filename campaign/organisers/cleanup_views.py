@@ -27,15 +27,16 @@ from campaign.audit.services import record_event
 from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.organisers.auth import campaign_for_organiser, current_organiser
-from campaign.protection.cleanup import (
+from campaign.organisers.cleanup import (
     BulkAction,
-    SignatureFilter,
+    SignatureFilters,
     apply_batch,
     busiest_sources,
     preview,
 )
 
-bp = Blueprint("cleanup", __name__, url_prefix="/organiser")
+# Nested in the organiser area (organisers/area.py), which gives the /organiser prefix.
+bp = Blueprint("cleanup", __name__)
 
 
 class CleanupFilterForm(FlaskForm):
@@ -53,8 +54,8 @@ class CleanupFilterForm(FlaskForm):
     signed_until = DateTimeLocalField(_l("Signed before (UTC)"), validators=[Optional()])
     suspect_only = BooleanField(_l("Only signatures held as suspect"))
 
-    def to_filter(self) -> SignatureFilter:
-        return SignatureFilter(
+    def to_filter(self) -> SignatureFilters:
+        return SignatureFilters(
             email=self.email.data or None,
             domain=self.domain.data or None,
             address=self.address.data or None,
@@ -70,18 +71,12 @@ class CleanupFilterForm(FlaskForm):
         )
 
 
-@bp.after_request
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.get("/campaigns/<slug>/cleanup")
 @login_required
 def cleanup(slug: str) -> Response:
     campaign = campaign_for_organiser(slug)
     form = CleanupFilterForm(request.args)
-    wanted = form.to_filter() if form.validate() else SignatureFilter()
+    wanted = form.to_filter() if form.validate() else SignatureFilters()
     secret = current_app.config["SECRET_KEY"]
     counts = None
     if not wanted.is_empty():
@@ -92,7 +87,7 @@ def cleanup(slug: str) -> Response:
     addresses, domains = busiest_sources(db.session, campaign.id, utcnow())
     return make_response(
         render_template(
-            "dashboard/cleanup.html",
+            "organisers/cleanup.html",
             campaign=campaign,
             form=form,
             counts=counts,
@@ -110,10 +105,10 @@ def cleanup_apply(slug: str) -> BaseResponse:
     form = CleanupFilterForm(request.form)
     action_name = request.form.get("action", "")
     if not form.validate() or action_name not in BulkAction.__members__.values():
-        return redirect(url_for("cleanup.cleanup", slug=slug))
+        return redirect(url_for("organiser.cleanup.cleanup", slug=slug))
     wanted = form.to_filter()
     if wanted.is_empty():  # never every signature of a campaign by one click
-        return redirect(url_for("cleanup.cleanup", slug=slug))
+        return redirect(url_for("organiser.cleanup.cleanup", slug=slug))
     action = BulkAction(action_name)
     config = current_app.config
     total = 0
@@ -143,4 +138,6 @@ def cleanup_apply(slug: str) -> BaseResponse:
     db.session.commit()
     current_app.extensions["campaign_page_cache"].clear()
     query: dict[str, Any] = {k: v for k, v in request.form.items() if k in form._fields and v}
-    return redirect(url_for("cleanup.cleanup", slug=slug, done=f"{action.value}:{total}", **query))
+    return redirect(
+        url_for("organiser.cleanup.cleanup", slug=slug, done=f"{action.value}:{total}", **query)
+    )

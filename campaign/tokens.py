@@ -1,8 +1,10 @@
-"""Tokens for the links in every email that let a supporter manage their own signature.
+"""The secrets in email links: confirmation tokens and the supporter's own link tokens.
 
-A token is `<manage key>.<mac>`: the manage key is a random handle stored on the signature
-(unique, so it names one row and is never reused), and the mac is an HMAC-SHA-256 of the
-purpose and that key, keyed with SECRET_KEY. So:
+Confirmation tokens are random and stored only as their hash.
+
+A supporter link token is `<manage key>.<mac>`: the manage key is a random handle stored on
+the signature (unique, so it names one row and is never reused), and the mac is a keyed hash
+of the purpose and that key, keyed with SECRET_KEY. So:
 
 - a token for one purpose never works for another (the purpose is inside the mac);
 - the database alone cannot make a token (the key is not in it), and a token can be
@@ -21,8 +23,26 @@ import re
 import secrets
 from collections.abc import Iterable
 
+from campaign.identity import keyed_digest
+
 _KEY = re.compile(r"[0-9a-f]{32}")
 _MAC = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+class TokenInvalid(Exception):
+    """No signature answers to this link's token: mistyped, tampered, made up, for another
+    purpose, or the signature was deleted or anonymised since."""
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh token for a link, and the hash of it that we store."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def hash_token(token: str) -> str:
+    # 256 random bits need no salt or slow hash: nothing can be guessed from the digest.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class LinkPurpose(enum.StrEnum):
@@ -35,8 +55,7 @@ def new_manage_key() -> str:
 
 
 def _mac(secret_key: str, purpose: LinkPurpose, manage_key: str) -> str:
-    message = f"signature-link:{purpose.value}:{manage_key}".encode()
-    digest = hmac.new(secret_key.encode(), message, hashlib.sha256).digest()
+    digest = keyed_digest(secret_key, f"signature-link:{purpose.value}:{manage_key}")
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 

@@ -1,4 +1,7 @@
-"""`flask tallies reconcile`: recount from the signatures, report and correct any difference."""
+"""`flask tallies reconcile`: recount from the signatures, report and correct any difference.
+
+The command belongs to the `tallies` group, but lives here: only signing knows which
+signatures count, and tallies never import signing."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from sqlalchemy import select
 from campaign.campaigns.models import Campaign
 from campaign.database import utcnow
 from campaign.extensions import db
+from campaign.signing.counts import public_counts
 from campaign.tallies.services import correct_tally, find_tally_differences
 
 tallies_cli = AppGroup("tallies", help="Confirmed counts.")
@@ -25,7 +29,7 @@ def reconcile_command(dry_run: bool) -> None:
     if db.engine.dialect.name == "postgresql":
         # One snapshot for both sides; see find_tally_differences.
         db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    differences = find_tally_differences(db.session)
+    differences = find_tally_differences(db.session, public_counts(db.session))
     slugs = {row.id: row.slug for row in db.session.execute(select(Campaign.id, Campaign.slug))}
     db.session.commit()
 

@@ -1,68 +1,30 @@
-"""The public campaign page (with the signing form) and its JSON tally."""
+"""Rendering the public campaign page (with the signing form), cached per process for a moment."""
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    g,
-    jsonify,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Response, abort, current_app, g, make_response, render_template
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.cache import ShortLivedCache
 from campaign.campaigns.content import render_body
 from campaign.campaigns.models import Campaign
-from campaign.campaigns.services import (
-    CampaignText,
-    RecentSigner,
-    campaign_text,
-    featured_campaign,
-    find_campaign,
-    recent_signers,
-)
+from campaign.campaigns.services import CampaignText, campaign_text, find_campaign_by_slug
 from campaign.countries import country_name, country_options
 from campaign.database import utcnow
-from campaign.extensions import csrf, db, limiter
+from campaign.extensions import db
 from campaign.i18n import QUERY_MARK, kept_query, requested_locale
 from campaign.links import public_url_for
-from campaign.privacy.consent import CURRENT_WORDING
-from campaign.protection.limits import (
-    client_address,
-    domain_is_exempt,
-    email_domain,
-    sign_limit_per_address,
-    sign_limit_per_domain,
-    signing_looks_suspect,
-)
+from campaign.signing.consent import CURRENT_WORDING
+from campaign.signing.counts import RecentSigner, recent_signers
 from campaign.signing.forms import SignatureForm
-from campaign.signing.services import (
-    CampaignClosed,
-    SignatureInput,
-    SigningPolicy,
-    sign_petition,
-)
-from campaign.signing.tokens import keyed_hash
+from campaign.signing.services import SigningPolicy
 from campaign.tallies.services import Tally, read_tally
-
-log = logging.getLogger(__name__)
-
-bp = Blueprint("campaigns", __name__)
 
 
 def _cache() -> ShortLivedCache[Any]:
@@ -100,13 +62,13 @@ def _rendered_body(body: str) -> Markup:
 
 
 def _load_detached(slug: str) -> Campaign | None:
-    campaign = find_campaign(db.session, slug)
+    campaign = find_campaign_by_slug(db.session, slug)
     if campaign is not None:
         db.session.expunge(campaign)
     return campaign
 
 
-def _campaign_or_404(slug: str) -> Campaign:
+def campaign_or_404(slug: str) -> Campaign:
     """The campaign for a public page, shared by this process's requests for a second or two.
 
     A detached, read-only copy: public pages never change a campaign. Organiser changes
@@ -140,7 +102,7 @@ def _render_page(
     locale = str(get_locale())
     text = localized_text(campaign)
     html: str = render_template(
-        "campaigns/page.html",
+        "signing/page.html",
         campaign=campaign,
         text=text,
         body=_rendered_body(text.body),
@@ -152,8 +114,8 @@ def _render_page(
         country_name=lambda code: country_name(code, locale),
         closed=closed or not campaign.is_open(utcnow()),
         now=utcnow(),
-        share_url=public_url_for("campaigns.show", slug=campaign.slug),
-        canonical_url=public_url_for("campaigns.show", slug=campaign.slug, lang=requested_locale()),
+        share_url=public_url_for("signing.show", slug=campaign.slug),
+        canonical_url=public_url_for("signing.show", slug=campaign.slug, lang=requested_locale()),
         consent=CURRENT_WORDING,
     )
     return html
@@ -192,99 +154,3 @@ def render_campaign_page(
     """The page with a submitted form: what was typed, and the errors beside each field."""
     html = _render_page(campaign, form, form.csrf_token.current_token or generate_csrf(), closed)
     return _no_store(make_response(html, status))
-
-
-@bp.get("/")
-def index() -> BaseResponse:
-    campaign = featured_campaign(db.session)
-    if campaign is None:
-        abort(404)
-    query: dict[str, Any] = request.args.to_dict()  # keep ?source= and ?lang= on the way
-    return redirect(url_for("campaigns.show", slug=campaign.slug, **query))
-
-
-# The form validates its own CSRF token, so a failure shows the form again with what the
-# supporter typed instead of a bare error page.
-@csrf.exempt
-@bp.route("/campaigns/<slug>", methods=["GET", "POST"])
-@limiter.limit(sign_limit_per_address, methods=["POST"], scope="sign-address")
-@limiter.limit(
-    sign_limit_per_domain,
-    methods=["POST"],
-    scope="sign-domain",
-    key_func=email_domain,
-    exempt_when=domain_is_exempt,
-)
-def show(slug: str) -> BaseResponse:
-    campaign = _campaign_or_404(slug)
-    if request.method == "GET":
-        return render_fresh_campaign_page(campaign, request.args.get("source", "")[:64])
-
-    form = SignatureForm()
-
-    if not form.validate_on_submit():
-        return render_campaign_page(campaign, form, status=422)
-
-    if form.leave_this_empty.data:
-        # A bot filled the field no person can see: answer as if all went well.
-        log.info("Honeypot filled on campaign %s; nothing stored", campaign.slug)
-        return redirect(url_for("campaigns.signed", slug=campaign.slug), code=303)
-
-    data = SignatureInput(
-        first_name=form.first_name.data,
-        last_name=form.last_name.data,
-        email=form.email.data,
-        country=form.country.data,
-        postcode=form.postcode.data or None,
-        opt_in=bool(form.opt_in.data),
-        source=form.clean_source(),
-        locale=str(get_locale()),
-        ip_hash=keyed_hash(current_app.config["SECRET_KEY"], client_address()),
-        suspect=signing_looks_suspect(),
-    )
-    try:
-        sign_petition(
-            db.session,
-            campaign,
-            data,
-            now=utcnow(),
-            policy=signing_policy(),
-            text=localized_text(campaign),
-        )
-    except CampaignClosed:
-        db.session.rollback()
-        return render_campaign_page(campaign, form, status=403, closed=True)
-    db.session.commit()
-    # Every outcome (new, signed before, confirmed before) gets this same redirect, so the
-    # response never tells whether an address had signed.
-    return redirect(url_for("campaigns.signed", slug=campaign.slug), code=303)
-
-
-@bp.get("/campaigns/<slug>/signed")
-def signed(slug: str) -> Response:
-    campaign = _campaign_or_404(slug)
-    page = render_template(
-        "signing/check_email.html", campaign=campaign, text=localized_text(campaign)
-    )
-    return make_response(page)
-
-
-@bp.get("/campaigns/<slug>.json")
-def tally_json(slug: str) -> Response:
-    campaign = _campaign_or_404(slug)
-    tally = current_tally(campaign)
-    response = jsonify(
-        slug=campaign.slug,
-        title=campaign.title,
-        url=public_url_for("campaigns.show", slug=campaign.slug),
-        signature_count=tally.signature_count,
-        goal=campaign.goal,
-        signatures_by_country=[
-            {"code": code, "name": country_name(code, "en"), "signature_count": count}
-            for code, count in tally.by_country
-        ],
-        updated_at=tally.updated_at.isoformat() if tally.updated_at else None,
-    )
-    response.headers["Cache-Control"] = "public, max-age=5, stale-while-revalidate=30"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response

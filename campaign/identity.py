@@ -1,0 +1,73 @@
+"""Who is who, without keeping who: address normalisation, keyed hashes, the client address.
+
+Used by every layer, so it imports nothing of the project: a feature may import it, and it
+never reaches back into one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import re
+
+from flask import request
+
+GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+
+# Anything that looks like an email address, for redaction: broad on purpose, since
+# removing a little too much from a log line or an error costs nothing.
+EMAIL_PATTERN = re.compile(r"[^\s<>@\"']+@[^\s<>@\"']+")
+
+
+def normalise_email(address: str) -> str:
+    """The form of an address that decides whether it already signed.
+
+    Trimmed and lowercased, without a `+tag`; Gmail ignores dots and answers to
+    googlemail.com too, so those are folded.
+    """
+    local, _, domain = address.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0] or local
+    if domain in GMAIL_DOMAINS:
+        local = local.replace(".", "")
+        domain = "gmail.com"
+    return f"{local}@{domain}"
+
+
+def email_domain_of(address: str) -> str:
+    """The domain of an address, lowercased ('' if it has none)."""
+    return address.rpartition("@")[2].strip().lower()[:253] if "@" in address else ""
+
+
+def redact_email(text: str) -> str:
+    """`text` with every address-like run replaced by `<address>`."""
+    return EMAIL_PATTERN.sub("<address>", text)
+
+
+def keyed_digest(secret_key: str, message: str) -> bytes:
+    """HMAC-SHA-256 of `message` keyed with `secret_key`: the one keyed hash of the project."""
+    return hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).digest()
+
+
+def keyed_hash(secret_key: str, value: str) -> str:
+    """The keyed hash as hex: lets organisers group rows by a value, never recover it."""
+    return keyed_digest(secret_key, value).hex()
+
+
+def client_address() -> str:
+    """The address a limit applies to: the client's IPv4 address, or its IPv6 /64.
+
+    `request.remote_addr` is the peer, or the address given by the number of trusted proxies
+    in front of us (ProxyFix, TRUSTED_PROXIES); a forged X-Forwarded-For gains nothing. One
+    IPv6 subscriber usually holds a whole /64, so the /64 is what counts as one address.
+    """
+    remote = request.remote_addr or "unknown"
+    try:
+        address = ipaddress.ip_address(remote)
+    except ValueError:
+        return remote
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
