@@ -97,9 +97,11 @@ def _register_blueprints(app: Flask) -> None:
     from campaign.organisers.area import organiser_area
     from campaign.paper import views as paper_views
     from campaign.privacy import views as privacy_views
+    from campaign.signing import embed as embed_views
     from campaign.signing import views as signing_views
 
     app.register_blueprint(signing_views.bp)
+    app.register_blueprint(embed_views.bp)
     app.register_blueprint(privacy_views.bp)
     # Every staff page and download sits in the one organiser area (no-store, noindex).
     app.register_blueprint(

@@ -20,6 +20,7 @@ from babel import Locale, UnknownLocaleError
 from markupsafe import Markup
 from sqlalchemy import select
 
+from campaign.campaigns.embedding import BadOrigin, parse_origins
 from campaign.campaigns.models import Campaign, CampaignTranslation
 from campaign.campaigns.questions import (
     Question,
@@ -39,6 +40,7 @@ SETTING_FIELDS = (
     "show_recent_signers",
     "opens_at",
     "closes_at",
+    "embed_origins",
 )
 # A language code as Babel and the `translations/` folder name them: `fr`, `pt_BR`, `sr_Latn`.
 _LOCALE_NAME = re.compile(r"^[a-z]{2,3}(_[A-Z]{2}|_[A-Z][a-z]{3})?$")
@@ -74,6 +76,7 @@ class CampaignContent:
     closes_at: datetime | None
     translations: tuple[TranslatedContent, ...] = ()
     questions: tuple[Question, ...] = ()
+    embed_origins: tuple[str, ...] = ()
 
     @property
     def locales(self) -> list[str]:
@@ -90,6 +93,15 @@ def _parse_time(value: str | None, label: str, name: str) -> datetime | None:
     if parsed.tzinfo is None:
         raise ContentError(f"{label}: {name} needs a time zone, e.g. 2026-12-01T00:00Z")
     return parsed
+
+
+def _parse_origins(value: str | None, label: str) -> tuple[str, ...]:
+    try:
+        return parse_origins(value)
+    except BadOrigin as error:
+        raise ContentError(
+            f"{label}: embed_origins: {error} is not an origin like https://example.org"
+        ) from error
 
 
 def _parse_locale(value: str, label: str) -> str:
@@ -140,6 +152,7 @@ def _main_content(
         show_recent_signers=meta.get("show_recent_signers", "true").lower() == "true",
         opens_at=_parse_time(meta.get("opens_at"), label, "opens_at"),
         closes_at=_parse_time(meta.get("closes_at"), label, "closes_at"),
+        embed_origins=_parse_origins(meta.get("embed_origins"), label),
         translations=translations,
     )
 
@@ -267,6 +280,7 @@ def seed_campaigns(session: DbSession, directory: Path) -> list[SeedResult]:
                 opens_at=content.opens_at,
                 closes_at=content.closes_at,
                 questions=questions_to_json(list(content.questions)),
+                embed_origins="\n".join(content.embed_origins) or None,
             )
             session.add(campaign)
             action = "created"

@@ -39,6 +39,9 @@ class Campaign(Base):
     # The campaign's own questions beside the form (see campaigns/questions.py), as checked
     # JSON; NULL for none.
     questions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
+    # The sites that may frame the embeddable form, one origin per line (see
+    # campaigns/embedding.py); NULL: no site may.
+    embed_origins: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -6,14 +6,16 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from flask import Response, abort, current_app, g, make_response, render_template
+from flask import Response, abort, current_app, g, make_response, render_template, url_for
 from flask_babel import get_locale
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from campaign.cache import ShortLivedCache
 from campaign.campaigns.content import render_body
 from campaign.campaigns.models import Campaign
+from campaign.campaigns.questions import campaign_questions
 from campaign.campaigns.services import CampaignText, campaign_text, find_campaign_by_slug
 from campaign.countries import country_name, country_options
 from campaign.database import utcnow
@@ -22,7 +24,7 @@ from campaign.i18n import QUERY_MARK, kept_query, requested_locale
 from campaign.links import public_url_for
 from campaign.signing.consent import CURRENT_WORDING
 from campaign.signing.counts import RecentSigner, recent_signers
-from campaign.signing.forms import SignatureForm
+from campaign.signing.forms import form_class, question_fields
 from campaign.signing.services import SigningPolicy
 from campaign.tallies.services import Tally, read_tally
 
@@ -96,27 +98,43 @@ _CSRF_MARK = "@@csrf-token@@"
 _SOURCE_MARK = "@@share-source@@"
 
 
-def _render_page(
-    campaign: Campaign, form: SignatureForm, csrf_value: str, closed: bool = False
-) -> str:
+def signing_form(campaign: Campaign) -> type[FlaskForm]:
+    """The form for this campaign: the signing form and its own questions, in the page's
+    language."""
+    return form_class(campaign_questions(campaign.questions), str(get_locale()))
+
+
+def form_context(
+    campaign: Campaign, form: FlaskForm, csrf_value: str, closed: bool
+) -> dict[str, Any]:
+    """What signing/_form.html needs, on the page and in the embedded form."""
+    locale = str(get_locale())
+    return {
+        "campaign": campaign,
+        "form": form,
+        "question_fields": question_fields(form, campaign_questions(campaign.questions)),
+        "csrf_value": csrf_value,
+        "country_options": country_options(locale, form.country.data),
+        "consent": CURRENT_WORDING,
+        "closed": closed or not campaign.is_open(utcnow()),
+    }
+
+
+def _render_page(campaign: Campaign, form: FlaskForm, csrf_value: str, closed: bool = False) -> str:
     locale = str(get_locale())
     text = localized_text(campaign)
     html: str = render_template(
         "signing/page.html",
-        campaign=campaign,
+        **form_context(campaign, form, csrf_value, closed),
+        form_action=url_for("signing.show", slug=campaign.slug),
         text=text,
         body=_rendered_body(text.body),
-        form=form,
-        csrf_value=csrf_value,
-        country_options=country_options(locale, form.country.data),
         tally=current_tally(campaign),
         recent=_recent(campaign),
         country_name=lambda code: country_name(code, locale),
-        closed=closed or not campaign.is_open(utcnow()),
         now=utcnow(),
         share_url=public_url_for("signing.show", slug=campaign.slug),
         canonical_url=public_url_for("signing.show", slug=campaign.slug, lang=requested_locale()),
-        consent=CURRENT_WORDING,
     )
     return html
 
@@ -134,7 +152,7 @@ def render_fresh_campaign_page(campaign: Campaign, source: str) -> Response:
     key = ("page", campaign.slug, str(get_locale()), requested_locale())
 
     def render() -> str:
-        form = SignatureForm(meta={"csrf": False})
+        form = signing_form(campaign)(meta={"csrf": False})
         form.source.data = _SOURCE_MARK
         g.query_mark = True  # the switcher's links get QUERY_MARK for this visitor's query
         return _render_page(campaign, form, _CSRF_MARK)
@@ -149,7 +167,7 @@ def render_fresh_campaign_page(campaign: Campaign, source: str) -> Response:
 
 
 def render_campaign_page(
-    campaign: Campaign, form: SignatureForm, status: int = 200, closed: bool = False
+    campaign: Campaign, form: FlaskForm, status: int = 200, closed: bool = False
 ) -> Response:
     """The page with a submitted form: what was typed, and the errors beside each field."""
     html = _render_page(campaign, form, form.csrf_token.current_token or generate_csrf(), closed)

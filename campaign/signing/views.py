@@ -19,9 +19,11 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.campaigns.models import Campaign
+from campaign.campaigns.questions import campaign_questions
 from campaign.campaigns.services import featured_campaign
 from campaign.countries import country_name
 from campaign.database import utcnow
@@ -37,13 +39,14 @@ from campaign.protection.limits import (
     sign_limit_per_domain,
     signing_looks_suspect,
 )
-from campaign.signing.forms import SignatureForm
+from campaign.signing.forms import answers_from
 from campaign.signing.page import (
     campaign_or_404,
     current_tally,
     localized_text,
     render_campaign_page,
     render_fresh_campaign_page,
+    signing_form,
     signing_policy,
 )
 from campaign.signing.services import (
@@ -89,16 +92,27 @@ def show(slug: str) -> BaseResponse:
     if request.method == "GET":
         return render_fresh_campaign_page(campaign, request.args.get("source", "")[:64])
 
-    form = SignatureForm()
+    form = signing_form(campaign)()
 
     if not form.validate_on_submit():
         return render_campaign_page(campaign, form, status=422)
 
+    try:
+        take_signature(campaign, form)
+    except CampaignClosed:
+        return render_campaign_page(campaign, form, status=403, closed=True)
+    # Every outcome (new, signed before, confirmed before) gets this same redirect, so the
+    # response never tells whether an address had signed.
+    return redirect(url_for("signing.signed", slug=campaign.slug), code=303)
+
+
+def take_signature(campaign: Campaign, form: FlaskForm) -> None:
+    """Store a signature from a valid form (the page's or the embedded one) and commit;
+    raises CampaignClosed (rolled back). A filled honeypot stores nothing, silently."""
     if form.leave_this_empty.data:
         # A bot filled the field no person can see: answer as if all went well.
         log.info("Honeypot filled on campaign %s; nothing stored", campaign.slug)
-        return redirect(url_for("signing.signed", slug=campaign.slug), code=303)
-
+        return
     data = SignatureInput(
         first_name=form.first_name.data,
         last_name=form.last_name.data,
@@ -110,6 +124,7 @@ def show(slug: str) -> BaseResponse:
         locale=str(get_locale()),
         ip_hash=keyed_hash(current_app.config["SECRET_KEY"], client_address()),
         suspect=signing_looks_suspect(),
+        answers=answers_from(form, campaign_questions(campaign.questions)),
     )
     try:
         sign_petition(
@@ -122,11 +137,8 @@ def show(slug: str) -> BaseResponse:
         )
     except CampaignClosed:
         db.session.rollback()
-        return render_campaign_page(campaign, form, status=403, closed=True)
+        raise
     db.session.commit()
-    # Every outcome (new, signed before, confirmed before) gets this same redirect, so the
-    # response never tells whether an address had signed.
-    return redirect(url_for("signing.signed", slug=campaign.slug), code=303)
 
 
 @bp.get("/campaigns/<slug>/signed")
