@@ -118,8 +118,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_views.bp)
     register_error_pages(app)
 
+    # Webhooks: their signal subscribers and their outbox sender, in every process.
     # Models must be imported for Alembic and `create_all` to see every table.
     from campaign import models  # noqa: F401
+    from campaign.webhooks import delivery as _webhook_kind  # noqa: F401
 
 
 def _register_cli(app: Flask) -> None:

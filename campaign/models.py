@@ -3,8 +3,9 @@
 from campaign.api.models import ApiKey, SignatureDeletion
 from campaign.audit.models import AuditEvent
 from campaign.campaigns.models import Campaign, CampaignTranslation
-from campaign.mail.models import OutboxMessage
+from campaign.mail.models import EmailMessage
 from campaign.organisers.models import CampaignMembership, LoginThrottle, Organiser
+from campaign.outbox.models import OutboxMessage
 from campaign.privacy.models import AnonymisationPostponement, ErasureCount
 from campaign.signing.models import Signature
 from campaign.tallies.models import TallyShard
@@ -17,6 +18,7 @@ __all__ = [
     "Campaign",
     "CampaignMembership",
     "CampaignTranslation",
+    "EmailMessage",
     "ErasureCount",
     "LoginThrottle",
     "Organiser",

@@ -20,6 +20,7 @@ from babel import Locale, UnknownLocaleError
 from markupsafe import Markup
 from sqlalchemy import select
 
+from campaign import signals
 from campaign.campaigns.embedding import BadOrigin, parse_origins
 from campaign.campaigns.models import Campaign, CampaignTranslation
 from campaign.campaigns.questions import (
@@ -292,6 +293,8 @@ def seed_campaigns(session: DbSession, directory: Path) -> list[SeedResult]:
         campaign.target = content.target
         campaign.body = content.body
         session.flush()
+        if action == "created":
+            signals.campaign_published.send(campaign.id, session=session, now=campaign.created_at)
         _seed_translations(session, campaign, content)
         session.flush()
         results.append(SeedResult(content.slug, action, content.locales))

@@ -1,44 +1,61 @@
-"""Delivering the outbox: claim due messages with a lease, send them, record the outcome.
+"""Sending the 'email' kind of the outbox: the SMTP and file transports, how SMTP replies
+are classified, and the sender the outbox workers use for email.
 
-At least once, and in practice exactly once: a message is marked sent as soon as the SMTP
-server accepts it. Only a worker that dies between the server's "250 OK" and that update
-(a window of milliseconds) can cause a second delivery, after its lease runs out.
+The claim, lease, retries and give-up are the outbox's (campaign.outbox.delivery); a message
+is marked sent as soon as the SMTP server accepts it.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import re
 import smtplib
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from flask import current_app
 from flask_mail import Connection, Message
-from sqlalchemy import and_, or_, select, update
 
 from campaign.database import DbSession
 from campaign.extensions import mail
-from campaign.mail.models import OutboxMessage, OutboxStatus
+from campaign.mail.models import EMAIL_KIND
 from campaign.mail.outbox import render_email
+from campaign.outbox.delivery import (
+    Claimed,
+    DeliveryReport,
+    PermanentFailure,
+    Policy,
+    TemporaryFailure,
+    claim_due,
+    deliver_due,
+    redact,
+    retry_delay,
+)
+from campaign.outbox.registry import register_sender
 
 log = logging.getLogger(__name__)
 
-_EMAIL_LIKE = re.compile(r"[^\s<>@]+@[^\s<>@]+")
-
-
-class TemporaryFailure(Exception):
-    """Delivery may succeed later: connection refused, timeout, a 4xx reply."""
-
-
-class PermanentFailure(Exception):
-    """Delivery will never succeed for this message: a 5xx reply for its recipient."""
+__all__ = [
+    "ClaimedMessage",
+    "DeliveryReport",
+    "EmailSender",
+    "FileTransport",
+    "PermanentFailure",
+    "SmtpTransport",
+    "TemporaryFailure",
+    "Transport",
+    "claim_due_messages",
+    "email_policy",
+    "redact",
+    "retry_delay",
+    "send_due_messages",
+    "transport_from_config",
+]
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,23 @@ class ClaimedMessage:
     body_html: str | None
     headers: dict[str, str] | None = None
 
+    @classmethod
+    def from_claimed(cls, claimed: Claimed) -> ClaimedMessage:
+        row = claimed.row
+        return cls(
+            id=claimed.id,
+            attempts=claimed.attempts,
+            recipient=row["recipient"],
+            subject=row["subject"],
+            message_id=claimed.message_id,
+            template=row["template"],
+            context=row["context"],
+            locale=row["locale"],
+            body_text=row["body_text"],
+            body_html=row["body_html"],
+            headers=row["headers"],
+        )
+
     def rendered(self) -> ClaimedMessage:
         """The message with its bodies, rendered now if they were not stored."""
         if self.body_text is not None or self.template is None:
@@ -63,27 +97,10 @@ class ClaimedMessage:
         return replace(self, body_text=text, body_html=html)
 
 
-@dataclass
-class DeliveryReport:
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def claimed(self) -> int:
-        return self.sent + self.retried + self.failed
-
-
 class Transport(Protocol):
     def open(self) -> None: ...
     def send(self, message: ClaimedMessage) -> None: ...
     def close(self) -> None: ...
-
-
-def redact(text: str) -> str:
-    """Error text as we store and log it: without any email address it may quote."""
-    return _EMAIL_LIKE.sub("<address>", text)[:500]
 
 
 def _build_message(message: ClaimedMessage) -> Message:
@@ -145,6 +162,11 @@ class SmtpTransport:
         except (OSError, smtplib.SMTPException) as error:
             self._drop_connection()
             raise TemporaryFailure(f"{error!r}") from error
+        except Exception:
+            # Unexpected (an address smtplib cannot encode …): the conversation may be left
+            # half way through a transaction, so the next message starts on a new one.
+            self._drop_connection()
+            raise
 
     def _drop_connection(self) -> None:
         connection, self._connection = self._connection, None
@@ -194,70 +216,53 @@ def transport_from_config() -> Transport:
     return FileTransport(Path(config["INSTANCE_PATH"]) / "mail", config["PUBLIC_URL"])
 
 
+class EmailSender:
+    """The outbox's sender for the 'email' kind: renders each message and hands it to the
+    transport (SMTP, or .eml files)."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    def open(self) -> None:
+        self.transport.open()
+
+    def send(self, message: Claimed) -> None:
+        email = ClaimedMessage.from_claimed(message)
+        try:
+            ready = email.rendered()
+        except Exception as error:  # a bug in a template: retrying will not mend it
+            log.exception("Email %s could not be rendered", message.id)
+            raise PermanentFailure(f"rendering failed: {type(error).__name__}") from error
+        self.transport.send(ready)
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+def email_policy(config: Mapping[str, Any]) -> Policy:
+    """The MAIL_* settings, as the outbox's policy for email."""
+    return Policy(
+        batch_size=config["MAIL_BATCH_SIZE"],
+        lease_seconds=config["MAIL_LEASE_SECONDS"],
+        retry_cap_seconds=config["MAIL_RETRY_MAX_SECONDS"],
+        give_up_after=timedelta(hours=config["MAIL_GIVE_UP_HOURS"]),
+        poll_seconds=config["MAIL_POLL_SECONDS"],
+    )
+
+
+def email_sender_from_config() -> EmailSender:
+    return EmailSender(transport_from_config())
+
+
+register_sender(EMAIL_KIND, email_sender_from_config, policy=email_policy)
+
+
 def claim_due_messages(
     session: DbSession, now: datetime, limit: int, lease_seconds: int
 ) -> list[ClaimedMessage]:
-    """Take a lease on up to `limit` due messages, so no other worker sends them meanwhile.
-
-    On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets several workers claim different messages at
-    once; SQLite runs one write transaction at a time, which gives the same guarantee.
-    """
-    due = or_(
-        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_expires_at <= now),
-    )
-    due_ids = (
-        select(OutboxMessage.id)
-        .where(due)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    rows = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due_ids.scalar_subquery()))
-        .where(due)
-        .values(
-            status=OutboxStatus.SENDING,
-            lease_expires_at=now + timedelta(seconds=lease_seconds),
-            attempts=OutboxMessage.attempts + 1,
-        )
-        .returning(
-            OutboxMessage.id,
-            OutboxMessage.attempts,
-            OutboxMessage.recipient,
-            OutboxMessage.subject,
-            OutboxMessage.message_id,
-            OutboxMessage.template,
-            OutboxMessage.context,
-            OutboxMessage.locale,
-            OutboxMessage.body_text,
-            OutboxMessage.body_html,
-            OutboxMessage.headers,
-        ),
-        execution_options={"synchronize_session": False},
-    ).all()
-    return sorted((ClaimedMessage(**row._asdict()) for row in rows), key=lambda m: m.id)
-
-
-def retry_delay(attempts: int, cap_seconds: float) -> float:
-    """Exponential backoff with jitter: about 2, 4, 8 … seconds, never more than the cap."""
-    ceiling = min(cap_seconds, 2.0**attempts)
-    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not a secret)
-
-
-def _settle(session: DbSession, claimed: ClaimedMessage, values: dict[str, object]) -> None:
-    # Only while our lease holds: if it ran out and another worker took the message over,
-    # the outcome is theirs to record.
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == claimed.id)
-        .where(OutboxMessage.status == OutboxStatus.SENDING)
-        .where(OutboxMessage.attempts == claimed.attempts)
-        .values(lease_expires_at=None, **values),
-        execution_options={"synchronize_session": False},
-    )
-    session.commit()
+    """Take a lease on up to `limit` due emails (see campaign.outbox.delivery.claim_due)."""
+    claimed = claim_due(session, EMAIL_KIND, now, limit, lease_seconds)
+    return [ClaimedMessage.from_claimed(message) for message in claimed]
 
 
 def send_due_messages(
@@ -270,94 +275,12 @@ def send_due_messages(
     retry_cap_seconds: float,
     give_up_after: timedelta,
 ) -> DeliveryReport:
-    """Claim one batch of due messages and try to deliver each; commit every outcome at once."""
-    report = DeliveryReport()
-    claimed = claim_due_messages(session, now(), batch_size, lease_seconds)
-    session.commit()
-    if not claimed:
-        return report
-
-    try:
-        transport.open()
-    except (TemporaryFailure, PermanentFailure) as error:
-        # Nothing was sent: every message in the batch waits for its next attempt.
-        for message in claimed:
-            _record_temporary(
-                session, message, error, now(), retry_cap_seconds, give_up_after, report
-            )
-        return report
-
-    try:
-        for message in claimed:
-            try:
-                ready = message.rendered()
-            except Exception as error:  # a bug in a template: retrying will not mend it
-                log.exception("Email %s could not be rendered", message.id)
-                detail = redact(f"rendering failed: {type(error).__name__}")
-                _settle(session, message, {"status": OutboxStatus.FAILED, "last_error": detail})
-                report.failed += 1
-                continue
-            try:
-                transport.send(ready)
-            except PermanentFailure as error:
-                log.warning("Email %s failed for good: %s", message.id, redact(str(error)))
-                _settle(
-                    session,
-                    message,
-                    {"status": OutboxStatus.FAILED, "last_error": redact(str(error))},
-                )
-                report.failed += 1
-                report.errors.append(redact(str(error)))
-            except TemporaryFailure as error:
-                _record_temporary(
-                    session, message, error, now(), retry_cap_seconds, give_up_after, report
-                )
-            else:
-                _settle(
-                    session,
-                    message,
-                    {"status": OutboxStatus.SENT, "sent_at": now(), "last_error": None},
-                )
-                report.sent += 1
-    finally:
-        transport.close()
-    return report
-
-
-def _record_temporary(
-    session: DbSession,
-    message: ClaimedMessage,
-    error: Exception,
-    now: datetime,
-    retry_cap_seconds: float,
-    give_up_after: timedelta,
-    report: DeliveryReport,
-) -> None:
-    detail = redact(str(error))
-    report.errors.append(detail)
-    created_at = session.scalar(
-        select(OutboxMessage.created_at).where(OutboxMessage.id == message.id)
+    """Claim one batch of due emails and deliver each with `transport`; commit each outcome
+    as soon as it is known."""
+    policy = Policy(
+        batch_size=batch_size,
+        lease_seconds=lease_seconds,
+        retry_cap_seconds=retry_cap_seconds,
+        give_up_after=give_up_after,
     )
-    if created_at is not None and now - created_at > give_up_after:
-        log.warning(
-            "Email %s failed after %s attempts over %s: %s",
-            message.id,
-            message.attempts,
-            give_up_after,
-            detail,
-        )
-        _settle(session, message, {"status": OutboxStatus.FAILED, "last_error": detail})
-        report.failed += 1
-        return
-    delay = retry_delay(message.attempts, retry_cap_seconds)
-    log.info("Email %s will be retried in %.0f s: %s", message.id, delay, detail)
-    _settle(
-        session,
-        message,
-        {
-            "status": OutboxStatus.PENDING,
-            "next_attempt_at": now + timedelta(seconds=delay),
-            "last_error": detail,
-        },
-    )
-    report.retried += 1
+    return deliver_due(session, EMAIL_KIND, EmailSender(transport), now=now, policy=policy)

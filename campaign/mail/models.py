@@ -1,20 +1,17 @@
+"""The 'email' kind of outbox message: its own columns on the outbox table."""
+
 from __future__ import annotations
 
 import enum
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaign.database import Base, utcnow
+from campaign.outbox.models import OutboxMessage as QueuedMessage
+from campaign.outbox.models import OutboxStatus
 
-
-class OutboxStatus(enum.StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
+EMAIL_KIND = "email"
 
 
 class MessageCategory(enum.StrEnum):
@@ -22,49 +19,51 @@ class MessageCategory(enum.StrEnum):
     # sent whatever their opt-in.
     TRANSACTIONAL = "transactional"
     # News about the campaign: only to supporters who opted in and never unsubscribed
-    # (see campaign.privacy.supporter_mail.email_update).
+    # (see campaign.privacy.news.email_news). The stored value stays "update": queued rows
+    # and the check constraint use it.
     UPDATE = "update"
 
 
-class OutboxMessage(Base):
+class EmailMessage(QueuedMessage):
     """An email waiting to be delivered, or the record of one that was.
 
-    Written in the same transaction as the change that causes it, so a signature never
-    exists without its email, nor an email without its signature.
+    Its columns are on the outbox table (single-table inheritance): they are empty for the
+    other kinds, and required for email by a check constraint. Querying this class sees
+    emails only.
     """
 
-    __tablename__ = "outbox_messages"
-    __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status_known"),
-        CheckConstraint("category IN ('transactional', 'update')", name="category_known"),
-        # Workers look for due messages: pending ones by next attempt, sending ones by lease.
-        Index("ix_outbox_messages_status_next_attempt", "status", "next_attempt_at"),
-    )
+    __mapper_args__ = {"polymorphic_identity": EMAIL_KIND}  # noqa: RUF012 (SQLAlchemy reads it)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    signature_id: Mapped[int | None] = mapped_column(
-        ForeignKey("signatures.id", ondelete="SET NULL"), index=True
-    )
-    recipient: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300))
+    recipient: Mapped[str] = mapped_column(String(254), nullable=True)
+    subject: Mapped[str] = mapped_column(String(300), nullable=True)
     # What to render, and with what: the worker renders the bodies when it sends, so the
     # request that queues an email does no template work. (Messages queued before this
     # was so carry their rendered bodies instead.)
     template: Mapped[str | None] = mapped_column(String(64))
     context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    locale: Mapped[str] = mapped_column(String(8), default="en")
+    locale: Mapped[str] = mapped_column(String(8), nullable=True, default="en")
     body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     # Headers beyond From/To/Subject/Message-ID, e.g. List-Unsubscribe (RFC 8058).
     headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
     category: Mapped[str] = mapped_column(
-        String(16), default=MessageCategory.TRANSACTIONAL, server_default="transactional"
+        String(16), nullable=True, default=MessageCategory.TRANSACTIONAL
     )
-    message_id: Mapped[str] = mapped_column(String(200))  # the same on every attempt
-    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    lease_expires_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None]
+
+
+_table = QueuedMessage.__table__
+_table.append_constraint(  # type: ignore[attr-defined]
+    CheckConstraint("category IN ('transactional', 'update')", name="category_known")
+)
+_table.append_constraint(  # type: ignore[attr-defined]
+    CheckConstraint(
+        "kind <> 'email' OR (recipient IS NOT NULL AND subject IS NOT NULL"
+        " AND locale IS NOT NULL AND category IS NOT NULL)",
+        name="email_complete",
+    )
+)
+
+# Written before the outbox had other kinds: `OutboxMessage` from here means an email.
+OutboxMessage = EmailMessage
+
+__all__ = ["EMAIL_KIND", "EmailMessage", "MessageCategory", "OutboxMessage", "OutboxStatus"]

@@ -1,4 +1,4 @@
-"""Putting an email in the outbox: the one way email leaves the application."""
+"""Putting an email in the outbox (kind 'email'): the one way email leaves the application."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from sqlalchemy import Table, insert
 
 from campaign.database import DbSession
-from campaign.mail.models import MessageCategory, OutboxMessage, OutboxStatus
+from campaign.mail.models import EMAIL_KIND, EmailMessage, MessageCategory, OutboxStatus
 
 _HEADER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,75}")
 # Set by the outbox and Flask-Mail themselves: a caller may not replace them.
@@ -69,8 +69,9 @@ def enqueue_email(
     domain = urlsplit(current_app.config["PUBLIC_URL"]).hostname or "localhost"
     # A Core insert on the table: the ORM costs more than the row on the signing path.
     session.execute(
-        insert(cast(Table, OutboxMessage.__table__)),
+        insert(cast(Table, EmailMessage.__table__)),
         {
+            "kind": EMAIL_KIND,
             "recipient": recipient,
             "subject": _single_line(subject)[:300],
             "template": template,

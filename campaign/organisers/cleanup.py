@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select, update
 
+from campaign import signals
 from campaign.database import DbSession
 from campaign.identity import keyed_hash, normalise_email
 from campaign.signing.models import Signature, SignatureStatus, is_counted
@@ -139,6 +140,7 @@ def apply_batch(
             .values(status=SignatureStatus.INVALIDATED),
             execution_options={"synchronize_session": False},
         )
+        signals.signature_invalidated.send(campaign_id, session=session, signature_ids=ids, now=now)
         for row in rows:
             if is_counted(row.status, row.suspect):
                 recount[row.country] -= 1

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from campaign import signals
 from campaign.audit.services import record_event
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession
@@ -77,6 +78,7 @@ def update_campaign_settings(
     }
     if not changes:
         return changes
+    was_open = campaign.is_open(now)
     for name, (_, value) in changes.items():
         setattr(campaign, name, value)
     campaign.updated_at = now
@@ -89,4 +91,6 @@ def update_campaign_settings(
         now=now,
     )
     session.flush()
+    if was_open and not campaign.is_open(now):
+        signals.campaign_closed.send(campaign.id, session=session, now=now)
     return changes

@@ -14,6 +14,7 @@ from datetime import datetime
 from flask_babel import force_locale, gettext
 from sqlalchemy import delete, func, select, update
 
+from campaign import signals
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import campaign_text
 from campaign.database import DbSession, dialect_insert, rowcount
@@ -89,6 +90,9 @@ def stop_news(session: DbSession, signature: Signature, *, now: datetime) -> boo
     session.refresh(signature)
     if changed is not None:
         log.info("Signature %s unsubscribed from news", signature.id)
+        signals.signature_unsubscribed.send(
+            signature.campaign_id, session=session, signature_id=signature.id, now=now
+        )
     return changed is not None
 
 
@@ -172,6 +176,9 @@ def erase_signature(
             locale=locale,
         )
     session.flush()
+    signals.signature_deleted.send(
+        campaign.id, session=session, signature_ids=[signature_id], reason="erased", now=now
+    )
     log.info(
         "Signature %s deleted at its supporter's request (campaign %s, %s)",
         signature_id,

@@ -23,6 +23,7 @@ from sqlalchemy import (
     update,
 )
 
+from campaign import signals
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession, rowcount
 from campaign.mail.models import OutboxMessage, OutboxStatus
@@ -168,7 +169,14 @@ def _delete_stale_pending(
         ),
     )
     report.emails_deleted += _delete_emails_of(session, stale)
-    report.pending_deleted += rowcount(session, delete(Signature).where(stale))
+    gone = session.scalars(
+        delete(Signature).where(stale).returning(Signature.id),
+        execution_options={"synchronize_session": False},
+    ).all()
+    report.pending_deleted += len(gone)
+    signals.signature_deleted.send(
+        None, session=session, signature_ids=list(gone), reason="purged", now=now
+    )
 
 
 def _anonymise_campaign(
@@ -181,9 +189,16 @@ def _anonymise_campaign(
     """
     of_campaign = and_(Signature.campaign_id == campaign.id, Signature.anonymised_at.is_(None))
     report.emails_deleted += _delete_emails_of(session, of_campaign)
-    report.pending_deleted += rowcount(
-        session,
-        delete(Signature).where(of_campaign).where(Signature.status == SignatureStatus.PENDING),
+    gone = session.scalars(
+        delete(Signature)
+        .where(of_campaign)
+        .where(Signature.status == SignatureStatus.PENDING)
+        .returning(Signature.id),
+        execution_options={"synchronize_session": False},
+    ).all()
+    report.pending_deleted += len(gone)
+    signals.signature_deleted.send(
+        campaign.id, session=session, signature_ids=list(gone), reason="purged", now=now
     )
     dialect = session.get_bind().dialect.name
     anonymised = rowcount(

@@ -16,6 +16,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import Table, select, update
 from sqlalchemy.sql.dml import ReturningInsert
 
+from campaign import signals
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import CampaignText, campaign_text
 from campaign.database import DbSession, insert_for
@@ -141,6 +142,7 @@ def sign_petition(
     new_id = cast(int | None, session.execute(statement, values).scalar())
 
     if new_id is not None:
+        signals.signature_created.send(campaign.id, session=session, signature_id=new_id, now=now)
         _queue_confirmation(
             session, campaign, text, new_id, manage_key, data.email, data.locale, token, now
         )
@@ -301,4 +303,7 @@ def confirm_signature(
     session.refresh(signature)
     if signature.counted:  # a suspect one is counted if and when an organiser releases it
         add_to_tally(session, signature.campaign_id, signature.country, 1, now, tally_shards)
+    signals.signature_confirmed.send(
+        signature.campaign_id, session=session, signature_id=signature.id, now=now
+    )
     return ConfirmOutcome.CONFIRMED, signature

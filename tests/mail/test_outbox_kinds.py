@@ -1,0 +1,234 @@
+"""One outbox, many kinds: each kind has its own sender and its own worker loop, a stalled
+kind never delays email, and one bad message fails alone."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, cast
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Table, select, update
+
+from campaign.database import utcnow
+from campaign.extensions import db
+from campaign.mail.delivery import ClaimedMessage, SmtpTransport
+from campaign.mail.models import EmailMessage
+from campaign.mail.outbox import enqueue_email
+from campaign.outbox.delivery import Claimed, Policy, deliver_due
+from campaign.outbox.models import OutboxMessage
+from campaign.outbox.queue import enqueue
+from campaign.outbox.registry import register_sender, unregister_sender
+from campaign.outbox.worker import run_workers
+from tests.factories import sign
+from tests.helpers import deliver, outbox
+from tests.smtp import SmtpServer
+
+
+@dataclass
+class RecordingKind:
+    """A kind whose sender records each payload; it can be told to hang until released."""
+
+    name: str
+    hang: bool = False
+    started: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    delivered: list[dict[str, Any]] = field(default_factory=list)
+
+    def sender(self) -> RecordingKind:
+        return self
+
+    def open(self) -> None:
+        pass
+
+    def send(self, message: Claimed) -> None:
+        self.started.set()
+        if self.hang:
+            assert self.release.wait(30), "never released"
+        self.delivered.append(message.row["payload"])
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def make_kind() -> Iterator[Callable[..., RecordingKind]]:
+    made: list[RecordingKind] = []
+
+    def build(name: str, *, hang: bool = False) -> RecordingKind:
+        kind = RecordingKind(name, hang=hang)
+        register_sender(name, kind.sender, policy=lambda _config: Policy(poll_seconds=0.05))
+        made.append(kind)
+        return kind
+
+    yield build
+    for kind in made:
+        kind.release.set()
+        unregister_sender(kind.name)
+
+
+def queue(app: Flask, kind: str, payload: dict[str, Any]) -> None:
+    with app.app_context():
+        enqueue(db.session, kind, payload=payload, now=utcnow())
+        db.session.commit()
+
+
+def statuses(app: Flask, kind: str) -> list[str]:
+    with app.app_context():
+        table = cast(Table, OutboxMessage.__table__)
+        rows = db.session.execute(
+            select(table.c.status).where(table.c.kind == kind).order_by(table.c.id)
+        ).scalars()
+        return list(rows)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 15) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_a_hanging_sender_of_another_kind_does_not_delay_email(
+    smtp_app: Flask,
+    client: FlaskClient,
+    campaign: str,
+    smtp_server: SmtpServer,
+    make_kind: Callable[..., RecordingKind],
+) -> None:
+    slow = make_kind("test-slow", hang=True)
+    queue(smtp_app, "test-slow", {"event": "signature.confirmed", "n": 1})
+    stop = threading.Event()
+    workers = threading.Thread(target=run_workers, args=(smtp_app, stop))
+    workers.start()
+    try:
+        assert slow.started.wait(15), "the slow kind was never claimed"
+        # The slow receiver is stuck on its message; a supporter signs meanwhile.
+        assert sign(client, campaign, email="prompt@example.org").status_code == 303
+
+        assert wait_for(lambda: len(smtp_server.received) == 1), "email waited for the slow kind"
+        assert smtp_server.received[0].recipients == ["prompt@example.org"]
+        assert not slow.release.is_set() and slow.delivered == []
+        assert statuses(smtp_app, "test-slow") == ["sending"]
+
+        slow.release.set()
+        assert wait_for(lambda: statuses(smtp_app, "test-slow") == ["sent"])
+    finally:
+        slow.release.set()
+        stop.set()
+        workers.join(timeout=30)
+    assert not workers.is_alive()
+    assert slow.delivered == [{"event": "signature.confirmed", "n": 1}]
+    assert [m.status for m in outbox(smtp_app)] == ["sent"]
+
+
+class PoisonedSmtp(SmtpTransport):
+    """The real SMTP transport, except that one recipient makes it raise what nobody
+    expected."""
+
+    def send(self, message: ClaimedMessage) -> None:
+        if message.recipient == "poison@example.org":
+            raise RuntimeError(f"unexpected trouble with {message.recipient}")
+        super().send(message)
+
+
+def test_a_poison_email_fails_alone_and_the_rest_of_its_batch_is_delivered(
+    smtp_app: Flask, client: FlaskClient, campaign: str, smtp_server: SmtpServer
+) -> None:
+    for address in ("first@example.org", "poison@example.org", "last@example.org"):
+        assert sign(client, campaign, email=address).status_code == 303
+
+    report = deliver(smtp_app, PoisonedSmtp(timeout=5))
+
+    assert (report.sent, report.retried, report.failed) == (2, 0, 1)
+    assert sorted(r.recipients[0] for r in smtp_server.received) == [
+        "first@example.org",
+        "last@example.org",
+    ]
+    by_recipient = {m.recipient: m for m in outbox(smtp_app)}
+    poison = by_recipient["poison@example.org"]
+    assert poison.status == "failed"
+    assert poison.last_error is not None and "RuntimeError" in poison.last_error
+    assert "poison@" not in poison.last_error
+    # Failed for good: not claimed again, even long after.
+    assert deliver(smtp_app, PoisonedSmtp(timeout=5), now_offset=timedelta(hours=1)).claimed == 0
+
+
+def test_an_address_smtplib_cannot_encode_does_not_hold_back_the_emails_after_it(
+    smtp_app: Flask, smtp_server: SmtpServer
+) -> None:
+    with smtp_app.app_context():
+        for address in ("before@example.org", "josé@example.org", "after@example.org"):
+            enqueue_email(
+                db.session,
+                recipient=address,
+                subject="Hello",
+                template="no-template-needed",
+                context={},
+                now=utcnow(),
+                locale="en",
+            )
+        # Stored bodies: rendering is not what this test is about.
+        db.session.execute(
+            update(EmailMessage).values(template=None, body_text="Hi", body_html="<p>Hi")
+        )
+        db.session.commit()
+
+    report = deliver(smtp_app, SmtpTransport(timeout=5))
+
+    received = sorted(r.recipients[0] for r in smtp_server.received)
+    assert {"before@example.org", "after@example.org"} <= set(received)
+    assert report.claimed == 3 and report.retried == 0
+    statuses = {m.recipient: m.status for m in outbox(smtp_app)}
+    assert statuses["before@example.org"] == statuses["after@example.org"] == "sent"
+    assert statuses["josé@example.org"] in ("sent", "failed")  # settled, never stuck
+
+
+def test_flask_mail_send_delivers_every_kind(
+    smtp_app: Flask,
+    client: FlaskClient,
+    campaign: str,
+    smtp_server: SmtpServer,
+    make_kind: Callable[..., RecordingKind],
+) -> None:
+    other = make_kind("test-other")
+    queue(smtp_app, "test-other", {"hello": "world"})
+    sign(client, campaign)
+
+    result = smtp_app.test_cli_runner().invoke(args=["mail", "send"])
+
+    assert result.exit_code == 0, result.output
+    assert "sent 2, to retry 0, failed 0" in result.output
+    assert other.delivered == [{"hello": "world"}]
+    assert len(smtp_server.received) == 1
+
+
+def test_a_message_whose_lease_ran_out_before_its_turn_is_left_for_the_next_claim(
+    app: Flask, make_kind: Callable[..., RecordingKind]
+) -> None:
+    kind = make_kind("test-lease")
+    queue(app, "test-lease", {"n": 1})
+    queue(app, "test-lease", {"n": 2})
+    start = utcnow()
+    clock = iter([start, start, start + timedelta(seconds=1), start + timedelta(seconds=200)])
+
+    def now() -> Any:
+        return next(clock, start + timedelta(seconds=300))
+
+    with app.app_context():
+        report = deliver_due(
+            db.session, "test-lease", kind, now=now, policy=Policy(lease_seconds=120)
+        )
+        db.session.remove()
+
+    # The first was sent; the second's lease had run out (another worker may hold it now).
+    assert (report.sent, report.expired) == (1, 1)
+    assert kind.delivered == [{"n": 1}]
+    assert statuses(app, "test-lease") == ["sent", "sending"]
