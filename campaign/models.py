@@ -9,7 +9,7 @@ from campaign.outbox.models import OutboxMessage
 from campaign.privacy.models import AnonymisationPostponement, ErasureCount
 from campaign.signing.models import Signature
 from campaign.tallies.models import TallyShard
-from campaign.webhooks.models import WebhookEndpoint
+from campaign.webhooks.models import WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "AnonymisationPostponement",
@@ -27,4 +27,5 @@ __all__ = [
     "SignatureDeletion",
     "TallyShard",
     "WebhookEndpoint",
+    "WebhookMessage",
 ]

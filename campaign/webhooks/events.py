@@ -28,7 +28,7 @@ from campaign.outbox.queue import enqueue, new_message_id
 from campaign.signing.models import Signature
 from campaign.webhooks.models import WebhookEndpoint
 
-KIND = "webhook"
+KIND = "webhook"  # WebhookMessage's polymorphic identity
 
 
 def _endpoints(session: DbSession, campaign_id: int) -> list[int]:

@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.database import Base, utcnow
+from campaign.outbox.models import OutboxMessage as QueuedMessage
 
 
 class WebhookEndpoint(Base):
@@ -30,3 +31,10 @@ class WebhookEndpoint(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(254))  # an organiser's address or the CLI
     disabled_at: Mapped[datetime | None]
+
+
+class WebhookMessage(QueuedMessage):
+    """An event waiting to be POSTed to an endpoint, or the record of one that was: an
+    outbox row of kind 'webhook', its data in `payload` (identifiers only: see events.py)."""
+
+    __mapper_args__ = {"polymorphic_identity": "webhook"}  # noqa: RUF012 (SQLAlchemy reads it)
