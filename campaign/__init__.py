@@ -99,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from campaign.privacy import views as privacy_views
     from campaign.signing import embed as embed_views
     from campaign.signing import views as signing_views
+    from campaign.webhooks import views as webhook_views
 
     app.register_blueprint(signing_views.bp)
     app.register_blueprint(embed_views.bp)
@@ -112,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
             export_views.bp,
             api_key_views.bp,
             paper_views.bp,
+            webhook_views.bp,
         )
     )
     app.register_blueprint(health.bp)

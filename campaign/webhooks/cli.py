@@ -10,7 +10,15 @@ from campaign.audit.services import record_event
 from campaign.campaigns.services import find_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import db
-from campaign.webhooks.endpoints import add_endpoint, list_endpoints, rotate_secret, set_active
+from campaign.webhooks.endpoints import (
+    add_endpoint,
+    delivery_log,
+    list_endpoints,
+    redeliver,
+    rotate_secret,
+    set_active,
+)
+from campaign.webhooks.events import queue_test_event
 from campaign.webhooks.models import WebhookEndpoint
 from campaign.webhooks.transport import UnsafeUrl
 
@@ -101,3 +109,38 @@ def rotate_command(endpoint_id: int) -> None:
     db.session.commit()
     click.echo(f"Endpoint {endpoint.id} has a new secret; the previous one works for 24 hours:")
     click.echo(secret)
+
+
+@webhooks_cli.command("test")
+@click.argument("endpoint_id", type=int)
+def test_command(endpoint_id: int) -> None:
+    """Queue a `webhook.test` event for an endpoint (the mail worker sends it)."""
+    endpoint = _endpoint(endpoint_id)
+    message_id = queue_test_event(db.session, endpoint, now=utcnow())
+    db.session.commit()
+    click.echo(f"Test event {message_id} queued for endpoint {endpoint.id}.")
+
+
+@webhooks_cli.command("log")
+@click.argument("endpoint_id", type=int)
+def log_command(endpoint_id: int) -> None:
+    """An endpoint's recent events: id, time, event, status, attempts, last error."""
+    _endpoint(endpoint_id)
+    for message in delivery_log(db.session, endpoint_id):
+        payload = message.payload or {}
+        click.echo(
+            f"{message.id}\t{message.created_at:%Y-%m-%d %H:%M:%S}\t{payload.get('type')}\t"
+            f"{message.status}\t{message.attempts}\t{message.last_error or ''}"
+        )
+
+
+@webhooks_cli.command("redeliver")
+@click.argument("endpoint_id", type=int)
+@click.argument("event_id", type=int)
+def redeliver_command(endpoint_id: int, event_id: int) -> None:
+    """Send an event (its id from `log`) again, with the same webhook-id."""
+    _endpoint(endpoint_id)
+    if not redeliver(db.session, endpoint_id, event_id, now=utcnow()):
+        raise click.ClickException(f"Endpoint {endpoint_id} has no event {event_id}.")
+    db.session.commit()
+    click.echo(f"Event {event_id} will be sent again.")

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession
-from campaign.webhooks.models import WebhookEndpoint
+from campaign.outbox.models import OutboxStatus
+from campaign.webhooks.models import WebhookEndpoint, WebhookMessage
 from campaign.webhooks.signing import new_secret
 from campaign.webhooks.transport import resolve
 
@@ -88,3 +89,29 @@ def secrets_in_use(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
     ):
         in_use.append(endpoint.previous_secret)
     return in_use
+
+
+def delivery_log(session: DbSession, endpoint_id: int, limit: int = 100) -> list[WebhookMessage]:
+    """The endpoint's events, newest first: time, event, status, attempts, last error."""
+    return list(
+        session.scalars(
+            select(WebhookMessage)
+            .where(WebhookMessage.payload["endpoint_id"].as_integer() == endpoint_id)
+            .order_by(WebhookMessage.id.desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def redeliver(session: DbSession, endpoint_id: int, message_id: int, *, now: datetime) -> bool:
+    """Send an event of this endpoint again, with the same webhook-id, and a new day of
+    retries; False if the endpoint has no such event."""
+    message = session.get(WebhookMessage, message_id)
+    if message is None or (message.payload or {}).get("endpoint_id") != endpoint_id:
+        return False
+    message.status = OutboxStatus.PENDING
+    message.next_attempt_at = now
+    message.lease_expires_at = None
+    message.created_at = now  # the give-up time counts from here
+    session.flush()
+    return True

@@ -72,6 +72,15 @@ def queue_event(
     return queued
 
 
+def queue_test_event(session: DbSession, endpoint: WebhookEndpoint, *, now: datetime) -> str:
+    """A `webhook.test` event for one endpoint, on an organiser's request; its message id."""
+    data = {"petition": _petition(endpoint.campaign_id, session), "test": True}
+    [message_id] = queue_event(
+        session, endpoint.campaign_id, "webhook.test", data, now=now, endpoint_ids=[endpoint.id]
+    )
+    return message_id
+
+
 def _petition(campaign_id: int, session: DbSession) -> str:
     slug = session.scalar(select(Campaign.slug).where(Campaign.id == campaign_id))
     return f"campaign:{slug}"
