@@ -16,7 +16,7 @@ from campaign.campaigns.models import Campaign
 from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.organisers.auth import campaign_for_organiser, current_organiser
-from campaign.paper.services import BadSheet, clean_source, import_rows, read_sheet
+from campaign.paper.services import COLUMNS, BadSheet, clean_source, import_rows, read_sheet
 
 # A child of the organiser area (organisers/area.py), which keeps every answer out of caches.
 bp = Blueprint("paper", __name__)
@@ -36,7 +36,9 @@ class PaperSheetForm(FlaskForm):
 def _page(
     campaign: Campaign, form: PaperSheetForm, status: int = 200, **context: object
 ) -> Response:
-    page = render_template("paper/import.html", campaign=campaign, form=form, **context)
+    page = render_template(
+        "paper/import.html", campaign=campaign, form=form, columns=COLUMNS, **context
+    )
     return make_response(page, status)
 
 
