@@ -128,20 +128,21 @@ def osdi_time(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _keyset(query: Select[Any], key: Any, row_id: Any, paging: Paging) -> tuple[Select[Any], bool]:
-    """The query for one page; whether it reads backwards (from a `prev` link)."""
+def _keyset(query: Select[Any], key: Any, row_id: Any, paging: Paging) -> Select[Any]:
+    """The query for one page, and one row more (to know whether there is another page).
+
+    From a cursor it reads after (or, from a `prev` link, before) the cursor's row, in
+    (key, id) order; without one, the page number is an offset (a first look)."""
     cursor = paging.cursor
+    limit = paging.per_page + 1
     if cursor is None:
         offset = (paging.page - 1) * paging.per_page
-        return query.order_by(key, row_id).offset(offset).limit(paging.per_page + 1), False
+        return query.order_by(key, row_id).offset(offset).limit(limit)
     if cursor.forward:
         after = or_(key > cursor.at, and_(key == cursor.at, row_id > cursor.id))
-        return query.where(after).order_by(key, row_id).limit(paging.per_page + 1), False
+        return query.where(after).order_by(key, row_id).limit(limit)
     before = or_(key < cursor.at, and_(key == cursor.at, row_id < cursor.id))
-    return (
-        query.where(before).order_by(key.desc(), row_id.desc()).limit(paging.per_page + 1),
-        True,
-    )
+    return query.where(before).order_by(key.desc(), row_id.desc()).limit(limit)
 
 
 def _page(
@@ -178,7 +179,7 @@ def signatures_page(
     if modified_since is not None:
         where.append(Signature.modified_at > modified_since)
         key = Signature.modified_at
-    query, _ = _keyset(select(Signature).where(*where), key, Signature.id, paging)
+    query = _keyset(select(Signature).where(*where), key, Signature.id, paging)
     count = select(func.count()).select_from(Signature).where(*where)
 
     def key_of(row: Any) -> tuple[datetime, int]:
@@ -215,7 +216,7 @@ def deleted_signatures_page(
         deleted = deleted.where(SignatureDeletion.deleted_at > since)
         withdrawn = withdrawn.where(Signature.modified_at > since)
     both = union_all(deleted, withdrawn).subquery()
-    query, _ = _keyset(select(both.c.id, both.c.at), both.c.at, both.c.id, paging)
+    query = _keyset(select(both.c.id, both.c.at), both.c.at, both.c.id, paging)
     count = select(func.count()).select_from(both)
     return _page(session, query, count, paging, lambda row: (as_utc(row[1]), row[0]))
 

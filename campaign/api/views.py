@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -39,12 +38,8 @@ from campaign.database import utcnow
 from campaign.extensions import csrf, db, limiter
 from campaign.identity import normalise_email
 from campaign.links import public_url_for
-from campaign.signing.services import (
-    CampaignClosed,
-    SigningPolicy,
-    SignOutcome,
-    sign_petition,
-)
+from campaign.signing.page import signing_policy
+from campaign.signing.services import CampaignClosed, SignOutcome, sign_petition
 from campaign.tallies.services import read_tally
 
 log = logging.getLogger(__name__)
@@ -301,15 +296,6 @@ def deleted_signatures(slug: str) -> Response:
 
 def _row_times(page: Page) -> list[Cursor]:
     return [Cursor(as_utc(row[1]), row[0]) for row in page.rows]
-
-
-def signing_policy() -> SigningPolicy:
-    config = current_app.config
-    return SigningPolicy(
-        token_lifetime=timedelta(days=config["CONFIRMATION_TOKEN_DAYS"]),
-        repeat_email_limit=config["CONFIRMATION_RESENDS"],
-        tally_shards=config["TALLY_SHARDS"],
-    )
 
 
 @bp.post("/petitions/<slug>/signatures")

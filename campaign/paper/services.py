@@ -20,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import EmailField
 from wtforms.validators import Length, Optional
 
+from campaign import signals
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession
 from campaign.identity import normalise_email
@@ -187,10 +188,13 @@ def import_rows(
         }
         # Either constraint may be the one that says "already there".
         statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
-        if session.execute(statement, values).scalar() is None:
+        new_id = session.execute(statement, values).scalar()
+        if new_id is None:
             continue
         imported += 1
         add_to_tally(session, campaign.id, row.country, 1, now, tally_shards)
+        # Confirmed on the organiser's word: what follows a confirmation (webhooks) follows.
+        signals.signature_confirmed.send(campaign.id, session=session, signature_id=new_id, now=now)
     session.flush()
     return ImportReport(
         imported=imported,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -176,3 +177,22 @@ def test_a_disabled_endpoint_gets_nothing(
     runner.invoke(args=["webhooks", "disable", endpoint_id])
     _sign_and_confirm(app, client, campaign)
     assert webhook_rows(app) == [] and receiver.received == []
+
+
+def test_a_paper_signature_is_announced_as_confirmed_with_its_origin(
+    app: Flask,
+    runner: FlaskCliRunner,
+    campaign: str,
+    receiver: Receiver,
+    endpoint: str,
+    tmp_path: Path,
+) -> None:
+    sheet = tmp_path / "stall.csv"
+    sheet.write_text("first_name,last_name,email,country,postcode\r\nRosa,Parks,,US,\r\n")
+    assert runner.invoke(args=["signatures", "import", campaign, str(sheet)]).exit_code == 0
+
+    assert deliver_webhooks(app).sent == 1
+    event = json.loads(receiver.received[0].body)
+    assert event["type"] == "signature.confirmed"
+    assert event["data"]["origin_system"] == "paper"
+    assert event["data"]["person"]["email_addresses"] == []
