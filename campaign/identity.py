@@ -54,6 +54,22 @@ def keyed_hash(secret_key: str, value: str) -> str:
     return keyed_digest(secret_key, value).hex()
 
 
+def bare_address(value: str) -> str:
+    """The IP address alone, from what a proxy wrote in X-Forwarded-For.
+
+    Some proxies write the client's port too: `[2001:db8::5]:443` (RFC 3986's brackets) or
+    `203.0.113.7:51234`. Kept as it is, each port would be a new rate-limit key and the
+    IPv6 /64 grouping would be lost. A bare IPv6 address (many colons) is left alone.
+    """
+    value = value.strip()
+    if value.startswith("["):
+        return value[1:].partition("]")[0]
+    host, colon, port = value.rpartition(":")
+    if colon and "." in host and ":" not in host and port.isdigit():
+        return host
+    return value
+
+
 def client_address() -> str:
     """The address a limit applies to: the client's IPv4 address, or its IPv6 /64.
 
@@ -61,7 +77,7 @@ def client_address() -> str:
     in front of us (ProxyFix, TRUSTED_PROXIES); a forged X-Forwarded-For gains nothing. One
     IPv6 subscriber usually holds a whole /64, so the /64 is what counts as one address.
     """
-    remote = request.remote_addr or "unknown"
+    remote = bare_address(request.remote_addr or "unknown")
     try:
         address = ipaddress.ip_address(remote)
     except ValueError:

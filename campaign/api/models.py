@@ -6,6 +6,17 @@ from sqlalchemy import DDL, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.database import Base, utcnow
+from campaign.personal_data import (
+    ColumnAction,
+    Kind,
+    Match,
+    NoPersonalData,
+    PersonalColumn,
+    RowAction,
+    Subject,
+    TableDeclaration,
+    declare,
+)
 
 
 class ApiKey(Base):
@@ -49,6 +60,30 @@ class SignatureDeletion(Base):
     signature_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     deleted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+declare(
+    TableDeclaration(
+        table="api_keys",
+        subject=Subject.ORGANISER,
+        personal={
+            "created_by": PersonalColumn(
+                Kind.DIRECT, ColumnAction.KEEP, "the organiser's address (or the command line)"
+            ),
+        },
+        on_erasure=RowAction.KEEP,
+        on_anonymisation=RowAction.KEEP,
+        found_by={"created_by": Match.EMAIL_IGNORING_CASE},
+        not_personal={"name": "what the key is for, e.g. the CRM's name"},
+        why_kept="accountability: who gave a program access to supporters' data",
+    )
+)
+declare(
+    NoPersonalData(
+        table="signature_deletions",
+        why="ids and times of deleted signatures, for a syncing CRM: nothing about the person",
+    )
+)
 
 
 # The same text in the migration. SQLite's timestamp text matches what SQLAlchemy writes

@@ -361,6 +361,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                         "404": _problem("No such petition for this key."),
                         "409": _problem("The petition is not taking signatures."),
                         "413": _problem("The body is too large."),
+                        "415": _problem("The body is not application/json."),
                         "422": _problem("Field errors."),
                         **ERRORS,
                     },

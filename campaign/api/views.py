@@ -38,6 +38,7 @@ from campaign.database import utcnow
 from campaign.extensions import csrf, db, limiter
 from campaign.identity import normalise_email
 from campaign.links import public_url_for
+from campaign.protection.requests import accepts_body
 from campaign.signing.page import signing_policy
 from campaign.signing.services import CampaignClosed, SignOutcome, sign_petition
 from campaign.tallies.services import read_tally
@@ -299,6 +300,7 @@ def _row_times(page: Page) -> list[Cursor]:
 
 
 @bp.post("/petitions/<slug>/signatures")
+@accepts_body("application/json")
 def record_signature(slug: str) -> Response:
     """OSDI's record-signature helper: a pending signature and a confirmation email, as
     the web form makes; the count rises only when the person confirms."""

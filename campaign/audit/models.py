@@ -7,6 +7,16 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.database import Base, utcnow
+from campaign.personal_data import (
+    ColumnAction,
+    Kind,
+    Match,
+    PersonalColumn,
+    RowAction,
+    Subject,
+    TableDeclaration,
+    declare,
+)
 
 
 class AuditEvent(Base):
@@ -35,3 +45,22 @@ class AuditEvent(Base):
     # stopped part-way (the rows sent so far are still counted).
     row_count: Mapped[int | None]
     completed: Mapped[bool] = mapped_column(default=False)
+
+
+# Staff data (see campaign/personal_data.py): the record of who did what is kept.
+declare(
+    TableDeclaration(
+        table="audit_events",
+        subject=Subject.ORGANISER,
+        personal={
+            "actor": PersonalColumn(Kind.DIRECT, ColumnAction.KEEP, "the organiser's address"),
+            "organiser_id": PersonalColumn(Kind.LINKING, ColumnAction.KEEP, "who acted"),
+            "created_at": PersonalColumn(Kind.LINKABLE, ColumnAction.KEEP, "when they acted"),
+        },
+        on_erasure=RowAction.KEEP,
+        on_anonymisation=RowAction.KEEP,
+        found_by={"actor": Match.EMAIL_IGNORING_CASE},
+        not_personal={"details": "filters and settings given, never a supporter's data"},
+        why_kept="accountability for access to supporters' data",
+    )
+)

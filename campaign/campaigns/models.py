@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -7,6 +8,15 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.database import Base, utcnow
+from campaign.personal_data import (
+    NoPersonalData,
+    declare,
+)
+
+# What a slug may be (content folders are named by it, and every URL of a campaign holds
+# it): lowercase letters, digits and hyphens, at most 64. A URL whose slug does not match
+# gets a 404 before any query (campaign/protection/requests.py).
+SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
 class Campaign(Base):
@@ -71,3 +81,22 @@ class CampaignTranslation(Base):
     body: Mapped[str] = mapped_column(Text)  # Markdown, as written in the content file
     target: Mapped[str] = mapped_column(String(300))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+declare(
+    NoPersonalData(
+        table="campaigns",
+        why="the petition's own text and settings",
+        not_personal={
+            "body": "the petition's text",
+            "paused_message": "the organisers' notice to the public",
+        },
+    )
+)
+declare(
+    NoPersonalData(
+        table="campaign_translations",
+        why="the petition's text in other languages",
+        not_personal={"body": "the petition's text"},
+    )
+)

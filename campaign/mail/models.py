@@ -10,6 +10,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.outbox.models import OutboxMessage as QueuedMessage
 from campaign.outbox.models import OutboxStatus
+from campaign.personal_data import (
+    ColumnAction,
+    Kind,
+    Match,
+    PersonalColumn,
+    RowAction,
+    Subject,
+    TableDeclaration,
+    declare,
+)
 
 EMAIL_KIND = "email"
 
@@ -67,3 +77,43 @@ _table.append_constraint(  # type: ignore[attr-defined]
 OutboxMessage = EmailMessage
 
 __all__ = ["EMAIL_KIND", "EmailMessage", "MessageCategory", "OutboxMessage", "OutboxStatus"]
+
+
+# The outbox's personal data (see campaign/personal_data.py). Declared by column name, so
+# this block moves as it is if the model moves.
+declare(
+    TableDeclaration(
+        table="outbox_messages",
+        subject=Subject.SUPPORTER,
+        personal={
+            "recipient": PersonalColumn(Kind.DIRECT, ColumnAction.NULL, "where it goes"),
+            "subject": PersonalColumn(Kind.DIRECT, ColumnAction.NULL, "may name the campaign"),
+            "context": PersonalColumn(
+                Kind.DIRECT, ColumnAction.NULL, "names and the supporter's own links"
+            ),
+            "body_text": PersonalColumn(Kind.DIRECT, ColumnAction.NULL, "the email as sent"),
+            "body_html": PersonalColumn(Kind.DIRECT, ColumnAction.NULL, "the email as sent"),
+            "headers": PersonalColumn(
+                Kind.LINKING, ColumnAction.NULL, "List-Unsubscribe holds the supporter's link"
+            ),
+        },
+        # An email goes with its signature; the deletion receipt (no signature) goes at the
+        # first purge after it is sent, others RETENTION_OUTBOX_DAYS after (privacy purge).
+        on_erasure=RowAction.DELETE,
+        on_anonymisation=RowAction.DELETE,
+        found_by={"signature_id": Match.SIGNATURE_ID, "recipient": Match.EMAIL_IGNORING_CASE},
+        not_personal={"message_id": "random, the same on every attempt"},
+        report_as="emails",
+        report_columns=(
+            "id",
+            "signature_id",
+            "recipient",
+            "subject",
+            "status",
+            "category",
+            "created_at",
+            "sent_at",
+            "body_text",
+        ),
+    )
+)

@@ -7,6 +7,17 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.database import Base, utcnow
+from campaign.personal_data import (
+    ColumnAction,
+    Kind,
+    Match,
+    NoPersonalData,
+    PersonalColumn,
+    RowAction,
+    Subject,
+    TableDeclaration,
+    declare,
+)
 
 
 class Organiser(Base):
@@ -76,3 +87,44 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     blocked_until: Mapped[datetime | None]
+
+
+# Staff data (see campaign/personal_data.py). Accounts are deactivated, never deleted or
+# anonymised, so the audit log keeps saying who did what.
+declare(
+    TableDeclaration(
+        table="organisers",
+        subject=Subject.ORGANISER,
+        personal={
+            "email": PersonalColumn(Kind.DIRECT, ColumnAction.KEEP, "the login"),
+            "last_login_at": PersonalColumn(Kind.LINKABLE, ColumnAction.KEEP, "account activity"),
+        },
+        on_erasure=RowAction.KEEP,
+        on_anonymisation=RowAction.KEEP,
+        found_by={"email": Match.EMAIL_IGNORING_CASE},
+        why_kept="accountability: deactivate the account (flask organisers deactivate)",
+    )
+)
+declare(
+    NoPersonalData(
+        table="campaign_memberships",
+        why="ids only: which campaigns an account may see (the person is in organisers)",
+    )
+)
+declare(
+    TableDeclaration(
+        table="login_throttles",
+        subject=Subject.ORGANISER,
+        personal={
+            "key_hash": PersonalColumn(
+                Kind.PSEUDONYMOUS,
+                ColumnAction.KEEP,
+                "keyed hash of the address, browser token or client address that failed",
+            ),
+        },
+        on_erasure=RowAction.KEEP,
+        on_anonymisation=RowAction.KEEP,
+        why_kept="cannot be found from an address without the secret; forgotten after "
+        "twice the block time (throttle.forget_old)",
+    )
+)

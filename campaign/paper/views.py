@@ -17,6 +17,7 @@ from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.organisers.auth import campaign_for_organiser, current_organiser
 from campaign.paper.services import COLUMNS, BadSheet, clean_source, import_rows, read_sheet
+from campaign.protection.requests import accepts_body
 
 # A child of the organiser area (organisers/area.py), which keeps every answer out of caches.
 bp = Blueprint("paper", __name__)
@@ -49,6 +50,7 @@ def upload_form(slug: str) -> Response:
 
 
 @bp.post("/campaigns/<slug>/paper")
+@accepts_body(files=True)
 @login_required
 def upload(slug: str) -> Response:
     campaign = campaign_for_organiser(slug)

@@ -1,27 +1,48 @@
-"""A subject access request: everything held about one email address, in one document."""
+"""A subject access request: everything held about one email address, in one document.
+
+What is shown comes from the personal-data registry (campaign/personal_data.py): every
+supporter table that declares how a person's rows are found, with the columns it declares
+for the report. This module adds only what a reader needs to make sense of a row (the
+campaign's name, the consent wording, an email's text as sent).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession
 from campaign.identity import normalise_email
 from campaign.mail.models import OutboxMessage
 from campaign.mail.outbox import render_email
+from campaign.personal_data import (
+    Match,
+    Subject,
+    TableDeclaration,
+    personal_tables,
+    rows_of_person,
+    table_of,
+)
 from campaign.signing.consent import wording_for
 from campaign.signing.models import Signature
 
+NOT_HELD = (
+    "No IP address is stored, only a keyed hash of it (ip_hash) that cannot be "
+    "turned back into the address. Tokens in links are stored only as hashes, or "
+    "not at all. Counts of deletions per campaign and day hold no personal data."
+)
 
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+
+def _value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def personal_data_report(session: DbSession, address: str) -> dict[str, Any]:
-    """Every signature and every email held for `address`, with what each field is for.
+    """Every row held about `address` in the supporter tables of the registry.
 
     A signature matches when its address is the same after the normalisation that decides
     "already signed" (case, `+tags`, Gmail's dots), or is the same ignoring case; an email
@@ -29,87 +50,66 @@ def personal_data_report(session: DbSession, address: str) -> dict[str, Any]:
     signatures hold no address and so match nothing: nothing in them is about anyone.
     """
     address = address.strip()
-    signatures = session.scalars(
-        select(Signature)
-        .where(
-            or_(
-                Signature.email_normalised == normalise_email(address),
-                func.lower(Signature.email) == address.lower(),
+    normalised = normalise_email(address)
+    report: dict[str, Any] = {"address": address}
+    signature_ids: list[int] = []
+    # Tables found by address first, so the signature ids are known for the linked tables.
+    tables = sorted(
+        (table for table in personal_tables(Subject.SUPPORTER) if table.report_as),
+        key=lambda table: Match.SIGNATURE_ID in table.found_by.values(),
+    )
+    for declaration in tables:
+        table = table_of(declaration)
+        rows = session.execute(
+            select(table)
+            .where(
+                rows_of_person(
+                    declaration,
+                    address=address,
+                    normalised=normalised,
+                    signature_ids=signature_ids,
+                )
             )
-        )
-        .order_by(Signature.id)
-    ).all()
-    signature_ids = [signature.id for signature in signatures]
-    messages = session.scalars(
-        select(OutboxMessage)
-        .where(
-            or_(
-                OutboxMessage.signature_id.in_(signature_ids),
-                func.lower(OutboxMessage.recipient) == address.lower(),
-            )
-        )
-        .order_by(OutboxMessage.id)
-    ).all()
+            .order_by(*table.primary_key.columns)
+        ).all()
+        entries = [_entry(session, declaration, row._mapping) for row in rows]
+        if declaration.table == Signature.__tablename__:
+            signature_ids = [row.id for row in rows]
+        assert declaration.report_as is not None
+        report[declaration.report_as] = entries
+    report["not_held"] = NOT_HELD
+    return report
+
+
+def _entry(session: DbSession, declaration: TableDeclaration, row: Any) -> dict[str, Any]:
+    entry = {name: _value(row[name]) for name in declaration.report_columns}
+    explain = _EXPLAINED.get(declaration.table)
+    if explain is not None:
+        entry.update(explain(session, row))
+    return entry
+
+
+def _explain_signature(session: DbSession, row: Any) -> dict[str, Any]:
+    campaign = session.get(Campaign, row["campaign_id"])
+    wording = wording_for(row["consent_version"])
+    signature = session.get(Signature, row["id"])
     return {
-        "address": address,
-        "signatures": [_signature_entry(session, signature) for signature in signatures],
-        "emails": [
-            {
-                "id": message.id,
-                "signature_id": message.signature_id,
-                "recipient": message.recipient,
-                "subject": message.subject,
-                "status": message.status,
-                "category": message.category,
-                "created_at": _time(message.created_at),
-                "sent_at": _time(message.sent_at),
-                "body_text": _text_of(message),
-            }
-            for message in messages
-        ],
-        "not_held": (
-            "No IP address is stored, only a keyed hash of it (ip_hash) that cannot be "
-            "turned back into the address. Tokens in links are stored only as hashes, or "
-            "not at all. Counts of deletions per campaign and day hold no personal data."
-        ),
-    }
-
-
-def _text_of(message: OutboxMessage) -> str | None:
-    """The text of an email as it was or will be sent (queued ones are rendered when sent)."""
-    if message.body_text is not None or message.template is None:
-        return message.body_text
-    return render_email(message.template, message.context or {}, message.locale)[0]
-
-
-def _signature_entry(session: DbSession, signature: Signature) -> dict[str, Any]:
-    campaign = session.get(Campaign, signature.campaign_id)
-    wording = wording_for(signature.consent_version)
-    return {
-        "id": signature.id,
         "campaign": campaign.slug if campaign else None,
         "campaign_title": campaign.title if campaign else None,
-        "first_name": signature.first_name,
-        "last_name": signature.last_name,
-        "email": signature.email,
-        "email_normalised": signature.email_normalised,
-        "country": signature.country,
-        "postcode": signature.postcode,
-        "opt_in": signature.opt_in,
-        "opt_in_withdrawn_at": _time(signature.opt_in_withdrawn_at),
-        "receives_news": signature.receives_news,
-        "source": signature.source,
-        "status": signature.status,
-        "locale": signature.locale,
-        "signed_at": _time(signature.signed_at),
-        "confirmed_at": _time(signature.confirmed_at),
-        "answers": signature.answers,
-        "consent_version": signature.consent_version,
+        "receives_news": signature.receives_news if signature else False,
         "consent_wording": str(wording.statement) if wording else None,
         "opt_in_wording": str(wording.opt_in_label) if wording else None,
-        "ip_hash": signature.ip_hash,
-        "confirmation_token_hash": signature.confirmation_token_hash,
-        "confirmation_expires_at": _time(signature.confirmation_expires_at),
-        "repeat_emails_sent": signature.repeat_emails_sent,
-        "manage_key": signature.manage_key,
     }
+
+
+def _explain_email(session: DbSession, row: Any) -> dict[str, Any]:
+    """The text of an email as it was or will be sent (queued ones are rendered when sent)."""
+    if row["body_text"] is not None or row["template"] is None:
+        return {"body_text": row["body_text"]}
+    return {"body_text": render_email(row["template"], row["context"] or {}, row["locale"])[0]}
+
+
+_EXPLAINED: dict[str, Callable[[DbSession, Any], dict[str, Any]]] = {
+    Signature.__tablename__: _explain_signature,
+    OutboxMessage.__tablename__: _explain_email,
+}

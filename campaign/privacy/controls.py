@@ -17,11 +17,12 @@ from sqlalchemy import delete, func, select, update
 from campaign import signals
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import campaign_text
-from campaign.database import DbSession, dialect_insert, rowcount
+from campaign.database import DbSession, dialect_insert
 from campaign.identity import normalise_email
 from campaign.links import public_url_for
 from campaign.mail.models import MessageCategory, OutboxMessage, OutboxStatus
 from campaign.mail.outbox import enqueue_email
+from campaign.personal_data import declaration_of, erase_rows_of_signatures, rows_of_person
 from campaign.privacy.models import ErasureCount
 from campaign.signing.models import Signature, SignatureStatus, is_counted
 from campaign.signing.services import email_campaign
@@ -134,9 +135,10 @@ def erase_signature(
         emails_deleted=0,
     )
 
-    emails_deleted = rowcount(
-        session, delete(OutboxMessage).where(OutboxMessage.signature_id == signature_id)
-    )
+    # What other tables hold about it goes first, as the registry declares (the outbox: every
+    # email to it, sent or not); then the row itself.
+    changed = erase_rows_of_signatures(session, [signature_id])
+    emails_deleted = changed.get(OutboxMessage.__tablename__, 0)
     # The row as it is when it goes: a confirmation (or an organiser's release of a suspect
     # signature) racing with this deletion has either committed, and counted, before, or
     # finds no row after.
@@ -198,7 +200,13 @@ def erase_signatures_of(
 ) -> list[ErasureReceipt]:
     """Delete every signature of one email address (on one campaign, or on all): for an
     erasure request that arrives by letter or email rather than through the link."""
-    query = select(Signature).where(Signature.email_normalised == normalise_email(address))
+    query = select(Signature).where(
+        rows_of_person(
+            declaration_of(Signature.__tablename__),
+            address=address.strip(),
+            normalised=normalise_email(address),
+        )
+    )
     if campaign_id is not None:
         query = query.where(Signature.campaign_id == campaign_id)
     receipts = []

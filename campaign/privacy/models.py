@@ -6,6 +6,16 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.database import Base, utcnow
+from campaign.personal_data import (
+    ColumnAction,
+    Kind,
+    NoPersonalData,
+    PersonalColumn,
+    RowAction,
+    Subject,
+    TableDeclaration,
+    declare,
+)
 
 
 class ErasureCount(Base):
@@ -41,3 +51,19 @@ class AnonymisationPostponement(Base):
     reason: Mapped[str] = mapped_column(String(500))
     recorded_by: Mapped[str | None] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+declare(NoPersonalData(table="erasure_counts", why="counts per campaign and day, not who"))
+declare(
+    TableDeclaration(
+        table="anonymisation_postponements",
+        subject=Subject.ORGANISER,
+        personal={
+            "recorded_by": PersonalColumn(Kind.DIRECT, ColumnAction.KEEP, "who decided"),
+        },
+        on_erasure=RowAction.KEEP,
+        on_anonymisation=RowAction.KEEP,
+        not_personal={"reason": "about the campaign, never about a supporter"},
+        why_kept="the record of a decision on supporters' data",
+    )
+)

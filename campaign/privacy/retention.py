@@ -27,6 +27,12 @@ from campaign import signals
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession, rowcount
 from campaign.mail.models import OutboxMessage, OutboxStatus
+from campaign.personal_data import (
+    anonymise_rows_of_signatures,
+    anonymised_values,
+    declaration_of,
+    erase_rows_of_signatures,
+)
 from campaign.privacy.models import AnonymisationPostponement
 from campaign.signing.models import Signature, SignatureStatus
 
@@ -168,7 +174,7 @@ def _delete_stale_pending(
             Signature.confirmation_expires_at <= now,
         ),
     )
-    report.emails_deleted += _delete_emails_of(session, stale)
+    report.emails_deleted += _erase_rows_of(session, stale)
     gone = session.scalars(
         delete(Signature).where(stale).returning(Signature.id),
         execution_options={"synchronize_session": False},
@@ -188,39 +194,31 @@ def _anonymise_campaign(
     a proxy's log of the same minute. Unconfirmed signatures go altogether.
     """
     of_campaign = and_(Signature.campaign_id == campaign.id, Signature.anonymised_at.is_(None))
-    report.emails_deleted += _delete_emails_of(session, of_campaign)
+    dialect = session.get_bind().dialect.name
+
+    def cut_to_day(column: Any) -> ColumnElement[Any]:
+        return _start_of_day(column, dialect)
+
+    # What other tables hold about these signatures goes first (as the registry declares;
+    # the outbox: deleted), then the unconfirmed signatures, then the personal columns.
+    changed = anonymise_rows_of_signatures(
+        session, select(Signature.id).where(of_campaign), cut_to_day
+    )
+    report.emails_deleted += changed.get(OutboxMessage.__tablename__, 0)
+    pending = of_campaign & (Signature.status == SignatureStatus.PENDING)
+    report.emails_deleted += _erase_rows_of(session, pending)
     gone = session.scalars(
-        delete(Signature)
-        .where(of_campaign)
-        .where(Signature.status == SignatureStatus.PENDING)
-        .returning(Signature.id),
+        delete(Signature).where(pending).returning(Signature.id),
         execution_options={"synchronize_session": False},
     ).all()
     report.pending_deleted += len(gone)
     signals.signature_deleted.send(
         campaign.id, session=session, signature_ids=list(gone), reason="purged", now=now
     )
-    dialect = session.get_bind().dialect.name
-    anonymised = rowcount(
-        session,
-        update(Signature)
-        .where(of_campaign)
-        .values(
-            first_name="",
-            last_name="",
-            email="",
-            email_normalised=None,
-            postcode=None,
-            ip_hash=None,
-            manage_key=None,
-            answers=None,  # a text answer may say who someone is
-            confirmation_token_hash=None,
-            confirmation_expires_at=None,
-            signed_at=_start_of_day(Signature.signed_at, dialect),
-            confirmed_at=_start_of_day(Signature.confirmed_at, dialect),
-            anonymised_at=now,
-        ),
+    values = anonymised_values(
+        declaration_of(Signature.__tablename__), cut_to_day, anonymised_at=now
     )
+    anonymised = rowcount(session, update(Signature).where(of_campaign).values(values))
     if anonymised:
         report.signatures_anonymised += anonymised
         report.campaigns_anonymised.append(campaign.slug)
@@ -240,13 +238,16 @@ def _delete_old_emails(session: DbSession, now: datetime, days: int) -> int:
     )
 
 
-def _delete_emails_of(session: DbSession, signatures: ColumnElement[bool]) -> int:
-    return rowcount(
+def _erase_rows_of(session: DbSession, signatures: ColumnElement[bool]) -> int:
+    """Erase what other tables hold about these signatures (before they are deleted); how
+    many emails went."""
+    dialect = session.get_bind().dialect.name
+    changed = erase_rows_of_signatures(
         session,
-        delete(OutboxMessage).where(
-            OutboxMessage.signature_id.in_(select(Signature.id).where(signatures))
-        ),
+        select(Signature.id).where(signatures),
+        lambda column: _start_of_day(column, dialect),
     )
+    return changed.get(OutboxMessage.__tablename__, 0)
 
 
 def _start_of_day(column: Any, dialect: str) -> ColumnElement[Any]:

@@ -17,6 +17,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.database import Base, utcnow
+from campaign.personal_data import (
+    ColumnAction,
+    Kind,
+    Match,
+    PersonalColumn,
+    RowAction,
+    Subject,
+    TableDeclaration,
+    declare,
+)
 
 
 class SignatureStatus(enum.StrEnum):
@@ -133,3 +143,67 @@ def receives_news_clause() -> ColumnElement[bool]:
         Signature.opt_in_withdrawn_at.is_(None),
         Signature.anonymised_at.is_(None),
     )
+
+
+declare(
+    TableDeclaration(
+        table="signatures",
+        subject=Subject.SUPPORTER,
+        personal={
+            "first_name": PersonalColumn(Kind.DIRECT, ColumnAction.EMPTY, "delivered as a name"),
+            "last_name": PersonalColumn(Kind.DIRECT, ColumnAction.EMPTY, "delivered as a name"),
+            "email": PersonalColumn(Kind.DIRECT, ColumnAction.EMPTY, "where email goes"),
+            "email_normalised": PersonalColumn(
+                Kind.DIRECT, ColumnAction.NULL, "one signature per address"
+            ),
+            "postcode": PersonalColumn(Kind.DIRECT, ColumnAction.NULL, "constituency work"),
+            "ip_hash": PersonalColumn(
+                Kind.PSEUDONYMOUS, ColumnAction.NULL, "keyed hash of the client address"
+            ),
+            "manage_key": PersonalColumn(
+                Kind.LINKING, ColumnAction.NULL, "the handle in the supporter's own links"
+            ),
+            "confirmation_token_hash": PersonalColumn(
+                Kind.LINKING, ColumnAction.NULL, "hash of the confirmation link's token"
+            ),
+            "confirmation_expires_at": PersonalColumn(
+                Kind.LINKABLE, ColumnAction.NULL, "when the confirmation link stops working"
+            ),
+            "signed_at": PersonalColumn(Kind.LINKABLE, ColumnAction.DAY, "consent given"),
+            "confirmed_at": PersonalColumn(Kind.LINKABLE, ColumnAction.DAY, "double opt-in"),
+            "answers": PersonalColumn(
+                Kind.DIRECT, ColumnAction.NULL, "answers to the campaign's own questions"
+            ),
+        },
+        on_erasure=RowAction.DELETE,
+        on_anonymisation=RowAction.CLEAR,
+        found_by={
+            "email_normalised": Match.NORMALISED_EMAIL,
+            "email": Match.EMAIL_IGNORING_CASE,
+        },
+        report_as="signatures",
+        report_columns=(
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "email_normalised",
+            "country",
+            "postcode",
+            "opt_in",
+            "opt_in_withdrawn_at",
+            "source",
+            "status",
+            "locale",
+            "signed_at",
+            "confirmed_at",
+            "consent_version",
+            "answers",
+            "ip_hash",
+            "confirmation_token_hash",
+            "confirmation_expires_at",
+            "repeat_emails_sent",
+            "manage_key",
+        ),
+    )
+)

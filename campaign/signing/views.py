@@ -66,13 +66,23 @@ log = logging.getLogger(__name__)
 bp = Blueprint("signing", __name__)
 
 
+# The only parameters `/` passes on to the campaign page. Copying the whole query into
+# `url_for` would let `?slug=` break it and `?_external=1&_scheme=` point the redirect at
+# whatever Host the request named.
+FORWARDED_PARAMETERS = ("source", "lang")
+
+
+def forwarded_query() -> dict[str, Any]:
+    """The share source and language of this request, to keep on a redirect."""
+    return {name: request.args[name] for name in FORWARDED_PARAMETERS if name in request.args}
+
+
 @bp.get("/")
 def index() -> BaseResponse:
     campaign = featured_campaign(db.session)
     if campaign is None:
         abort(404)
-    query: dict[str, Any] = request.args.to_dict()  # keep ?source= and ?lang= on the way
-    return redirect(url_for("signing.show", slug=campaign.slug, **query))
+    return redirect(url_for("signing.show", slug=campaign.slug, **forwarded_query()))
 
 
 # The form validates its own CSRF token, so a failure shows the form again with what the
@@ -89,7 +99,7 @@ def index() -> BaseResponse:
 )
 def show(slug: str) -> BaseResponse:
     campaign = campaign_or_404(slug)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD is a GET without the body (uptime checks)
         return render_fresh_campaign_page(campaign, request.args.get("source", "")[:64])
 
     form = signing_form(campaign)()

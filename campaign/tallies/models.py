@@ -6,6 +6,10 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.database import Base, utcnow
+from campaign.personal_data import (
+    NoPersonalData,
+    declare,
+)
 
 
 class TallyShard(Base):
@@ -25,3 +29,6 @@ class TallyShard(Base):
     shard: Mapped[int] = mapped_column(primary_key=True)
     signature_count: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+declare(NoPersonalData(table="tally_shards", why="counts per campaign and country"))

@@ -7,6 +7,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.database import Base, utcnow
 from campaign.outbox.models import OutboxMessage as QueuedMessage
+from campaign.personal_data import (
+    ColumnAction,
+    Kind,
+    Match,
+    PersonalColumn,
+    RowAction,
+    Subject,
+    TableDeclaration,
+    declare,
+)
 
 
 class WebhookEndpoint(Base):
@@ -31,6 +41,23 @@ class WebhookEndpoint(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(254))  # an organiser's address or the CLI
     disabled_at: Mapped[datetime | None]
+
+
+declare(
+    TableDeclaration(
+        table="webhook_endpoints",
+        subject=Subject.ORGANISER,
+        personal={
+            "created_by": PersonalColumn(
+                Kind.DIRECT, ColumnAction.KEEP, "the organiser's address (or the command line)"
+            ),
+        },
+        on_erasure=RowAction.KEEP,
+        on_anonymisation=RowAction.KEEP,
+        found_by={"created_by": Match.EMAIL_IGNORING_CASE},
+        why_kept="accountability: who sends supporters' data to another system",
+    )
+)
 
 
 class WebhookMessage(QueuedMessage):

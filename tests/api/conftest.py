@@ -10,13 +10,6 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from werkzeug.test import TestResponse
 
-from tests.organisers.fixtures import (  # noqa: F401 (fixtures, found by name)
-    admin,
-    admin_client,
-    campaign_id,
-    quick_login_throttle,
-)
-
 
 def make_key(runner: FlaskCliRunner, *args: str) -> str:
     """`flask api-keys create …`; the key, from the last line of its output."""

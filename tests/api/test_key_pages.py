@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from campaign.extensions import db
-from tests.organisers.fixtures import campaign_by_slug, csrf_from, login, make_organiser
+from tests.factories import campaign_by_slug, csrf_from, login, make_organiser
 
 
 def test_an_admin_makes_a_key_sees_it_once_and_revokes_it(

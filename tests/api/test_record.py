@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from campaign.extensions import db
+from tests.factories import campaign_by_slug
 from tests.helpers import confirmation_path, confirmed_count, email_text, outbox, signatures
-from tests.organisers.fixtures import campaign_by_slug
 
 Api = Callable[..., TestResponse]
 

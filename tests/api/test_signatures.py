@@ -14,9 +14,8 @@ from werkzeug.test import TestResponse
 from campaign.database import utcnow
 from campaign.extensions import db
 from tests.api.conftest import sign_and_confirm
-from tests.factories import sign
+from tests.factories import add_signature, campaign_by_slug, sign
 from tests.helpers import manage_path, signatures
-from tests.organisers.fixtures import add_signature, campaign_by_slug
 
 Api = Callable[..., TestResponse]
 

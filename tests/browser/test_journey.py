@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskCliRunner
 
 from tests.browser.accessibility import (
     assert_accessible,
@@ -21,7 +20,6 @@ from tests.browser.accessibility import (
 )
 from tests.smtp import SmtpServer
 
-SLUG = "surveillance-moratorium"
 BUDGET_BYTES = 50 * 1024
 
 
@@ -101,13 +99,6 @@ SCENARIOS = [
     Scenario("phone-en", ENGLISH, viewport=(320, 640), mobile=True),
     Scenario("desktop-fr", FRENCH, locale="fr-FR", axe=True),
 ]
-
-
-@pytest.fixture
-def seeded(runner: FlaskCliRunner) -> str:
-    result = runner.invoke(args=["campaigns", "seed"])
-    assert result.exit_code == 0, result.output
-    return SLUG
 
 
 def check(visit: Any, scenario: Scenario, step: str) -> None:

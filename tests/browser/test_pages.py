@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
 from campaign.campaigns.models import Campaign
@@ -19,15 +18,6 @@ from campaign.signing.services import SignatureInput, SigningPolicy, sign_petiti
 from tests.browser.accessibility import assert_accessible, assert_fits_the_width
 from tests.factories import make_campaign
 from tests.helpers import email_text
-
-SLUG = "surveillance-moratorium"
-
-
-@pytest.fixture
-def seeded(runner: FlaskCliRunner) -> str:
-    result = runner.invoke(args=["campaigns", "seed"])
-    assert result.exit_code == 0, result.output
-    return SLUG
 
 
 def expired_link_path(app: Flask, slug: str) -> str:

@@ -9,12 +9,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskCliRunner
 
 from tests.browser.accessibility import assert_accessible, assert_fits_the_width
 from tests.smtp import SmtpServer
-
-SLUG = "surveillance-moratorium"
 
 
 @dataclass(frozen=True)
@@ -70,13 +67,6 @@ FRENCH = Words(
     link_dead="Ce lien ne fonctionne pas",
     title="Halte aux logiciels espions",
 )
-
-
-@pytest.fixture
-def seeded(runner: FlaskCliRunner) -> str:
-    result = runner.invoke(args=["campaigns", "seed"])
-    assert result.exit_code == 0, result.output
-    return SLUG
 
 
 def check(browsing: Any, step: str) -> None:

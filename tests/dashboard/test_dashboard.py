@@ -13,7 +13,7 @@ from campaign.dashboard.charts import nice_ticks
 from campaign.dashboard.services import campaign_overview, campaign_stats
 from campaign.database import utcnow
 from campaign.extensions import db
-from tests.organisers.fixtures import add_signature, campaign_by_slug
+from tests.factories import add_signature, campaign_by_slug
 
 NOW = datetime(2026, 11, 28, 15, 30, tzinfo=UTC)
 

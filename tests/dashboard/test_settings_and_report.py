@@ -12,9 +12,8 @@ from campaign.audit.models import AuditEvent
 from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.signing.models import Signature
-from tests.factories import sign, signature_form
+from tests.factories import add_signature, campaign_by_slug, csrf_from, sign, signature_form
 from tests.helpers import count_rows, signatures
-from tests.organisers.fixtures import add_signature, campaign_by_slug, csrf_from
 
 
 def settings_form(client: FlaskClient, slug: str, **changes: str) -> dict[str, str]:

@@ -13,7 +13,7 @@ from campaign.audit.models import AuditEvent
 from campaign.campaigns.models import Campaign
 from campaign.database import utcnow
 from campaign.extensions import db
-from tests.organisers.fixtures import add_signature
+from tests.factories import add_signature
 
 
 def download(client: FlaskClient, url: str) -> bytes:

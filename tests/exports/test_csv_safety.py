@@ -17,7 +17,7 @@ from campaign.exports.services import _postgres_line, _sqlite_line
 from campaign.exports.writer import FORMULA_TRIGGERS, csv_bytes, csv_line, neutralise
 from campaign.extensions import db
 from tests.exports.helpers import as_dicts, parse
-from tests.organisers.fixtures import add_signature
+from tests.factories import add_signature
 
 # Formulas as attackers write them (OWASP's examples and friends).
 HOSTILE = [
@@ -30,6 +30,12 @@ HOSTILE = [
     "\t=1+2",
     "\r=1+2",
     "\n=1+2",
+    # Behind invisible format characters (zero-width space, BOM, right-to-left override):
+    # stored before names were cleaned of them, or by another path.
+    "\u200b=1+1",
+    "\ufeff@SUM(A1:A9)",
+    "\u202e=1+2",
+    "\u202eevil\u202c",
 ]
 # Names that must survive exactly: separators, quotes, line breaks, every script.
 SAFE = [
@@ -50,7 +56,7 @@ SAFE = [
     "Владимир Иванов",
     "Ana 🌍✊🏽",
     "e\u0301 (combining)",
-    "\u202eevil\u202c",
+    "Ana\u200dMaria 👩\u200d💻",
     "<script>alert(1)</script>",
     "1 + 1 = 2",
     "Trailing space ",

@@ -15,7 +15,7 @@ from campaign.audit.models import AuditEvent
 from campaign.database import utcnow
 from campaign.extensions import db
 from tests.exports.helpers import as_dicts
-from tests.organisers.fixtures import add_signature
+from tests.factories import add_signature
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from campaign.database import utcnow
 from campaign.extensions import db
 from tests.exports.helpers import parse
-from tests.organisers.fixtures import add_signature
+from tests.factories import add_signature
 
 
 @pytest.fixture

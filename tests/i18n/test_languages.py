@@ -8,7 +8,7 @@ from html import unescape
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient, FlaskCliRunner
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from campaign.campaigns.models import Campaign
@@ -18,16 +18,7 @@ from campaign.tallies.services import add_to_tally
 from tests.factories import csrf_token, sign
 from tests.helpers import email_bodies, email_text, link_in, outbox, signatures
 
-SLUG = "surveillance-moratorium"
 NNBSP = "\u202f"  # how CLDR groups thousands in French: 12 345
-
-
-@pytest.fixture
-def seeded(runner: FlaskCliRunner) -> str:
-    """The real campaign, in English and French, from content/campaigns."""
-    result = runner.invoke(args=["campaigns", "seed"])
-    assert result.exit_code == 0, result.output
-    return SLUG
 
 
 def page(client: FlaskClient, path: str, **headers: str) -> str:

@@ -16,7 +16,7 @@ from campaign.audit.models import AuditEvent
 from campaign.extensions import db
 from campaign.organisers.models import CampaignMembership, Organiser
 from campaign.organisers.passwords import verify_password
-from tests.organisers.fixtures import PASSWORD, campaign_by_slug, login
+from tests.factories import PASSWORD, campaign_by_slug, login
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from campaign import create_app
 from campaign.extensions import db
 from campaign.organisers.auth import LOGIN_AT
-from tests.organisers.fixtures import PASSWORD, csrf_from, login, make_organiser
+from tests.factories import PASSWORD, csrf_from, login, make_organiser
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,8 +8,7 @@ from flask.testing import FlaskClient
 
 from campaign.extensions import db
 from campaign.organisers.models import Organiser
-from tests.factories import make_campaign
-from tests.organisers.fixtures import login, make_organiser
+from tests.factories import login, make_campaign, make_organiser
 
 PAGES = [
     "/organiser/campaigns/{slug}",

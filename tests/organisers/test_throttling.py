@@ -21,7 +21,7 @@ from campaign.organisers.services import (
     finish_login,
 )
 from campaign.organisers.throttle import ThrottlePolicy
-from tests.organisers.fixtures import PASSWORD, csrf_from, login
+from tests.factories import PASSWORD, csrf_from, login
 
 POLICY = ThrottlePolicy(
     slowdown_after=3,

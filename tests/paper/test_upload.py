@@ -8,9 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from campaign.extensions import db
-from tests.factories import make_campaign
+from tests.factories import csrf_from, make_campaign
 from tests.helpers import confirmed_count, signatures
-from tests.organisers.fixtures import csrf_from
 
 SHEET = b"first_name,last_name,email,country,postcode\r\nRosa,Parks,,US,36104\r\n"
 

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from campaign.mail.delivery import SmtpTransport
 from campaign.signing.models import Signature
 from tests.factories import sign
 from tests.helpers import confirmation_path, count_rows, deliver, manage_path
-from tests.smtp import SmtpServer, free_port
+from tests.smtp import SmtpServer
 
 FIRST_NAME = "Wilhelmina"
 LAST_NAME = "Quackenbush-Ørsted"
@@ -103,28 +100,17 @@ def test_signing_confirming_unsubscribing_and_deleting_logs_no_address_name_toke
     )
 
 
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The development server (as `make run` serves) on loopback, in a thread."""
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
 def test_the_development_servers_request_log_has_no_client_address_or_token(
-    app: Flask, campaign: str, live_server: str, caplog: pytest.LogCaptureFixture
+    app: Flask, campaign: str, dev_server: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     sign(app.test_client(), campaign, email=EMAIL)
     paths = [confirmation_path(app), manage_path(app, "unsubscribe"), manage_path(app, "delete")]
 
     for path in [*paths, f"/campaigns/{campaign}?email={EMAIL}"]:
-        urllib.request.urlopen(live_server + path, timeout=5).read()  # noqa: S310 (loopback)
+        urllib.request.urlopen(dev_server + path, timeout=5).read()  # noqa: S310 (loopback)
     with pytest.raises(urllib.error.HTTPError):
-        urllib.request.urlopen(live_server + "/delete/made-up-token", timeout=5)  # noqa: S310
+        urllib.request.urlopen(dev_server + "/delete/made-up-token", timeout=5)  # noqa: S310
 
     requests = [r for r in caplog.records if r.name == "werkzeug"]
     assert len(requests) == 5

@@ -8,15 +8,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from tests.organisers.fixtures import (  # noqa: F401 (fixtures, found by name)
-    admin,
-    admin_client,
-    campaign_id,
-    organiser,
-    organiser_client,
-    quick_login_throttle,
-)
-
 QUESTIONS = """
 [[question]]
 key = "member"

@@ -11,9 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from campaign.extensions import db
-from tests.factories import signature_form
+from tests.factories import campaign_by_slug, signature_form
 from tests.helpers import confirmation_path, confirmed_count, outbox, signatures
-from tests.organisers.fixtures import campaign_by_slug
 
 ORIGINS = "https://partner.example.net\nhttps://www.our-ngo.example.org"
 

@@ -332,3 +332,63 @@ def test_unknown_fields_are_ignored(app: Flask, client: FlaskClient, campaign: s
     response = sign(client, campaign, status="confirmed", id="999", is_admin="1")
     assert response.status_code == 303
     assert signatures(app)[0].status == "pending"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("\u202eecalevoL", "ecalevoL"),  # right-to-left override: shown as "Lovelace"
+        ("Love\u202elace\u202c", "Lovelace"),
+        ("\u2067Lovelace\u2069", "Lovelace"),  # isolates
+        ("Love\u200blace", "Lovelace"),  # zero-width space
+        ("\ufeffLovelace", "Lovelace"),  # BOM
+        ("Love\u00adlace", "Lovelace"),  # soft hyphen
+        ("\u200b=1+1", "=1+1"),  # the formula guard sees the `=` (see tests/exports)
+        ("Ada \u200b", "Ada"),
+        ("Ana 👩\u200d💻", "Ana 👩\u200d💻"),  # a joiner inside an emoji sequence is kept
+        ("Ana 👨🏽\u200d🚀", "Ana 👨🏽\u200d🚀"),
+        ("Ana \U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f", None),
+        ("\u0646\u06cc\u200c\u0645\u0627", None),  # Persian: the non-joiner is spelling
+        ("\u0915\u094d\u200d\u0937\u093e", None),  # Devanagari: the joiner is spelling
+    ],
+)
+def test_invisible_format_characters_are_dropped_from_names_except_where_they_spell(
+    app: Flask, client: FlaskClient, campaign: str, typed: str, stored: str | None
+) -> None:
+    response = sign(client, campaign, last_name=typed, postcode="\u200b75011\u202e")
+    assert response.status_code == 303
+    [signature] = signatures(app)
+    assert signature.last_name == (typed if stored is None else stored)
+    assert signature.postcode == "75011"
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name"])
+def test_a_name_of_only_invisible_characters_is_an_empty_name(
+    app: Flask, client: FlaskClient, campaign: str, field: str
+) -> None:
+    response = sign(client, campaign, **{field: "\u200b\u202e\ufeff"})
+    assert response.status_code == 422
+    assert f'id="{field}-error"' in response.get_data(as_text=True)
+    assert count_rows(app, Signature) == 0
+
+
+def test_a_supporter_in_kosovo_can_sign(app: Flask, client: FlaskClient, campaign: str) -> None:
+    """Kosovo (XK) is in CLDR's list of territories, not in ISO's (pycountry)."""
+    english = client.get(f"/campaigns/{campaign}").get_data(as_text=True)
+    french = client.get(f"/campaigns/{campaign}?lang=fr").get_data(as_text=True)
+    assert '<option value="XK">Kosovo</option>' in english
+    assert '<option value="XK">Kosovo</option>' in french
+
+    assert sign(client, campaign, country="XK").status_code == 303
+    [signature] = signatures(app)
+    assert signature.country == "XK"
+
+
+@pytest.mark.parametrize("code", ["EU", "UN", "ZZ", "QO", "XA", "IC", "AC", "001"])
+def test_regions_and_codes_that_are_not_a_country_are_refused(
+    app: Flask, client: FlaskClient, campaign: str, code: str
+) -> None:
+    page = client.get(f"/campaigns/{campaign}").get_data(as_text=True)
+    assert f'<option value="{code}">' not in page
+    assert sign(client, campaign, country=code).status_code == 422
+    assert count_rows(app, Signature) == 0

@@ -13,10 +13,3 @@ def receiver() -> Iterator[Receiver]:
     made.start()
     yield made
     made.stop()
-
-
-from tests.organisers.fixtures import (  # noqa: E402,F401 (fixtures, found by name)
-    admin,
-    admin_client,
-    quick_login_throttle,
-)

@@ -9,7 +9,7 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from tests.organisers.fixtures import csrf_from
+from tests.factories import csrf_from
 from tests.webhooks.receiver import Receiver
 from tests.webhooks.test_events import deliver_webhooks, webhook_rows
 from tests.webhooks.test_transport import verify
