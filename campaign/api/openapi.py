@@ -152,7 +152,7 @@ SCHEMAS: dict[str, Any] = {
             "created_date": TIME,
             "modified_date": TIME,
             "action_date": {**TIME, "description": "When the person confirmed."},
-            "status": {"enum": ["pending", "confirmed", "invalidated"]},
+            "status": {"enum": ["pending", "confirmed", "invalidated", "duplicate"]},
             "origin_system": {"type": "string"},
             "referrer_data": {
                 "type": "object",

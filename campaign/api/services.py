@@ -199,8 +199,9 @@ def _rest(page: Page) -> tuple[int, Cursor | None, Cursor | None, bool, bool]:
 def deleted_signatures_page(
     session: DbSession, campaign_id: int, paging: Paging, since: datetime | None
 ) -> Page:
-    """Signatures a syncing CRM must delete: those deleted after being confirmed, and those
-    an organiser removed from the count (invalidated, or held back as suspect). Identifiers
+    """Signatures a syncing CRM must delete: those deleted after being confirmed, those an
+    organiser removed from the count (invalidated, or held back as suspect), and those found
+    to be another spelling of an earlier signature's mailbox (duplicate). Identifiers
     and times only. Rows are (signature id, time)."""
     deleted = select(
         SignatureDeletion.signature_id.label("id"), SignatureDeletion.deleted_at.label("at")
@@ -208,7 +209,7 @@ def deleted_signatures_page(
     withdrawn = select(Signature.id.label("id"), Signature.modified_at.label("at")).where(
         Signature.campaign_id == campaign_id,
         or_(
-            Signature.status == SignatureStatus.INVALIDATED,
+            Signature.status.in_([SignatureStatus.INVALIDATED, SignatureStatus.DUPLICATE]),
             and_(Signature.status == SignatureStatus.CONFIRMED, Signature.suspect.is_(True)),
         ),
     )
@@ -295,8 +296,10 @@ def visible_campaigns(session: DbSession, campaign_id: int | None) -> list[Campa
 
 
 def find_signature(session: DbSession, campaign_id: int, email_normalised: str) -> Signature | None:
+    """The signature that counts for this address (not one set aside as a duplicate)."""
     return session.scalar(
         select(Signature)
         .where(Signature.campaign_id == campaign_id)
         .where(Signature.email_normalised == email_normalised)
+        .where(Signature.status != SignatureStatus.DUPLICATE)
     )

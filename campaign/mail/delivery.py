@@ -7,10 +7,12 @@ is marked sent as soon as the SMTP server accepts it.
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import re
 import smtplib
 import socket
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
@@ -19,10 +21,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from flask import current_app
-from flask_mail import Connection, Message
+from flask_mail import Connection, Message, sanitize_address
 
 from campaign.database import DbSession
 from campaign.extensions import mail
+from campaign.identity import delivery_address
 from campaign.mail.models import EMAIL_KIND
 from campaign.mail.outbox import render_email
 from campaign.outbox.delivery import (
@@ -126,6 +129,42 @@ def _socket_timeout(seconds: float) -> Iterator[None]:
         socket.setdefaulttimeout(previous)
 
 
+def _send_over(connection: Connection, message: ClaimedMessage) -> None:
+    """Hand one message to the SMTP server, to its address in IDNA 2008 form.
+
+    An address whose local part is not ASCII goes with SMTPUTF8 (RFC 6531), headers in
+    UTF-8, when the server offers it; to a server without it, no form of the address exists
+    that it could take, so that is the message's permanent failure. Every other address
+    goes as plain SMTP, its domain in ASCII form (Flask-Mail would use IDNA 2003, which
+    sends `straße` to `strasse`, someone else's domain).
+    """
+    host = connection.host
+    assert host is not None
+    recipient = delivery_address(message.recipient)
+    if recipient is None:
+        raise PermanentFailure("no mail server could take this address")
+    if _build_message(replace(message, recipient="to@invalid")).has_bad_headers():
+        raise PermanentFailure("a header holds a line break")
+    if recipient.isascii():
+        built = _build_message(replace(message, recipient=recipient))
+        built.date = time.time()
+        assert built.sender is not None
+        host.sendmail(sanitize_address(built.sender), [recipient], built.as_bytes())
+        return
+    host.ehlo_or_helo_if_needed()
+    if not host.has_extn("smtputf8"):
+        raise PermanentFailure("the address needs SMTPUTF8, which the mail server does not offer")
+    # Flask-Mail writes only ASCII addresses: the To header is put in afterwards, in UTF-8.
+    built = _build_message(replace(message, recipient="to@invalid"))
+    built.date = time.time()
+    assert built.sender is not None
+    mime = built._message()
+    del mime["To"]
+    mime["To"] = recipient
+    content = mime.as_bytes(policy=email.policy.SMTPUTF8)
+    host.sendmail(sanitize_address(built.sender), [recipient], content, mail_options=["SMTPUTF8"])
+
+
 class SmtpTransport:
     """Delivery through the configured SMTP server, by Flask-Mail, on one connection a batch."""
 
@@ -152,7 +191,7 @@ class SmtpTransport:
         assert self._connection is not None
         try:
             with _socket_timeout(self.timeout):
-                self._connection.send(_build_message(message))
+                _send_over(self._connection, message)
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
             raise _classify_reply(code, reply) from error

@@ -100,6 +100,15 @@ def valid_email(form: FlaskForm, field: Field) -> None:
     try:
         validate_email(field.data, check_deliverability=False)
     except EmailNotValidError as error:
+        if not field.data.isascii():
+            # Letters of other scripts are welcome (sent with SMTPUTF8, or to the domain's
+            # ASCII form); these ones no mail server could take.
+            raise ValidationError(
+                _l(
+                    "Email cannot be delivered to this address: please check its letters and "
+                    "symbols, or use another address."
+                )
+            ) from error
         raise ValidationError(
             _l("Please enter a valid email address, like name@example.org.")
         ) from error

@@ -209,6 +209,8 @@ def confirm(token: str) -> Response:
             text=localized_text(campaign),
             already=signature.confirmed,
             token=token,
+            signer_name=f"{signature.first_name} {signature.last_name}",
+            news=signature.opt_in,
         )
     )
 

@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from campaign.database import utcnow
 from campaign.extensions import db
-from campaign.signing.models import Signature
+from campaign.signing.models import ConfirmationLink, Signature
 from tests.factories import sign
 from tests.helpers import confirmation_path, confirmed_count, outbox, signatures
 
@@ -116,9 +116,9 @@ def test_an_expired_link_says_so_and_signing_again_sends_a_new_one(
     sign(client, campaign)
     path = confirmation_path(app)
     with app.app_context():
-        db.session.execute(
-            update(Signature).values(confirmation_expires_at=utcnow() - timedelta(seconds=1))
-        )
+        past = utcnow() - timedelta(seconds=1)
+        db.session.execute(update(Signature).values(confirmation_expires_at=past))
+        db.session.execute(update(ConfirmationLink).values(expires_at=past))
         db.session.commit()
 
     response = client.post(path)
