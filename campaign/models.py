@@ -2,6 +2,7 @@
 
 from campaign.api.models import ApiKey, SignatureDeletion
 from campaign.audit.models import AuditEvent
+from campaign.branding.models import OrganisationIdentity
 from campaign.campaigns.models import Campaign, CampaignTranslation
 from campaign.mail.models import EmailMessage
 from campaign.organisers.models import CampaignMembership, LoginThrottle, Organiser
@@ -21,6 +22,7 @@ __all__ = [
     "EmailMessage",
     "ErasureCount",
     "LoginThrottle",
+    "OrganisationIdentity",
     "Organiser",
     "OutboxMessage",
     "Signature",

@@ -17,12 +17,14 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Protocol
 
 from flask import current_app
 from flask_mail import Connection, Message, sanitize_address
 
+from campaign.branding.views import current_identity
 from campaign.database import DbSession
 from campaign.extensions import mail
 from campaign.identity import delivery_address
@@ -106,9 +108,20 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+def _sender() -> str | tuple[str, str]:
+    """MAIL_DEFAULT_SENDER's address, under the organisation's name once it is set: the
+    name a supporter sees in their inbox is the one on the page they signed."""
+    configured: str = current_app.config["MAIL_DEFAULT_SENDER"]
+    name = current_identity().name
+    if not name:
+        return configured
+    return (name, parseaddr(configured)[1] or configured)
+
+
 def _build_message(message: ClaimedMessage) -> Message:
     built = Message(
         subject=message.subject,
+        sender=_sender(),
         recipients=[message.recipient],
         body=message.body_text,
         html=message.body_html,

@@ -17,10 +17,15 @@ from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.organisers.auth import campaign_for_organiser, current_organiser
 from campaign.paper.services import COLUMNS, BadSheet, clean_source, import_rows, read_sheet
-from campaign.protection.requests import accepts_body
+from campaign.protection.requests import allow_upload
 
 # A child of the organiser area (organisers/area.py), which keeps every answer out of caches.
 bp = Blueprint("paper", __name__)
+
+
+# A sheet of a few thousand rows, well beyond MAX_CONTENT_LENGTH for text forms.
+MAX_SHEET_BYTES = 2 * 1024 * 1024
+allow_upload("organiser.paper.upload", MAX_SHEET_BYTES)
 
 
 class PaperSheetForm(FlaskForm):
@@ -50,7 +55,6 @@ def upload_form(slug: str) -> Response:
 
 
 @bp.post("/campaigns/<slug>/paper")
-@accepts_body(files=True)
 @login_required
 def upload(slug: str) -> Response:
     campaign = campaign_for_organiser(slug)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import unquote_to_bytes
 
@@ -97,36 +96,41 @@ class StreamedBodyLimit:
         del environ["wsgi.input_terminated"]
 
 
+# Endpoints that take a file (an administrator's logo), with the body size they accept
+# instead of MAX_CONTENT_LENGTH. Every other form takes text fields only.
+_UPLOADS: dict[str, int] = {}
+
+
+def allow_upload(endpoint: str, max_bytes: int) -> None:
+    """Let `endpoint` take multipart bodies with files, up to `max_bytes` (the view checks
+    who may, and what the file is)."""
+    _UPLOADS[endpoint] = max_bytes
+
+
 _ACCEPTS = "_accepts_body"  # the attribute set on a view by `accepts_body`
 
 
-@dataclass(frozen=True)
-class _Accepted:
-    mimetypes: tuple[str, ...]
-    files: bool
-
-
-def accepts_body(*mimetypes: str, files: bool = False) -> Callable[[F], F]:
-    """Let one view take bodies beyond text-only forms: other types (JSON, for the API,
-    which reads and checks it itself) or file parts (an organiser's upload). The mark is on
-    the view function, like `token_in_url`."""
+def accepts_body(*mimetypes: str) -> Callable[[F], F]:
+    """Let one view take bodies of other types than forms (JSON, for the API, which reads
+    and checks it itself). The mark is on the view function, like `token_in_url`; file
+    uploads go through `allow_upload` instead."""
 
     def mark(view: F) -> F:
-        setattr(view, _ACCEPTS, _Accepted(tuple(mimetypes), files))
+        setattr(view, _ACCEPTS, tuple(mimetypes))
         return view
 
     return mark
 
 
-def _accepted() -> _Accepted:
+def _accepted_types() -> tuple[str, ...]:
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    accepted = getattr(view, _ACCEPTS, None)
-    return accepted if isinstance(accepted, _Accepted) else _Accepted((), False)
+    accepted = getattr(view, _ACCEPTS, ())
+    return accepted if isinstance(accepted, tuple) else ()
 
 
 def _refuse_non_form_body() -> None:
     """Public forms take urlencoded or multipart bodies with text fields only, unless the
-    view says otherwise (`accepts_body`).
+    view says otherwise (`accepts_body`, `allow_upload`).
 
     Flask-WTF would read a JSON body as the form: numbers, lists and objects then reach
     validators written for text (500s), and the rate limit by email domain, which reads
@@ -134,12 +138,12 @@ def _refuse_non_form_body() -> None:
     """
     if not _has_body():
         return
-    accepted = _accepted()
-    if request.mimetype in accepted.mimetypes:
+    if request.mimetype in _accepted_types():
         return
     if request.mimetype not in _FORM_TYPES:
         abort(415)
-    if request.mimetype == "multipart/form-data" and request.files and not accepted.files:
+    files_allowed = request.endpoint in _UPLOADS
+    if request.mimetype == "multipart/form-data" and not files_allowed and request.files:
         abort(400)
 
 
@@ -159,6 +163,8 @@ def init_request_checks(app: Flask) -> None:
         if request.environ.get(_TOO_LARGE):
             abort(413)
         if request.method in _BODY_METHODS:
+            if request.endpoint in _UPLOADS:
+                request.max_content_length = _UPLOADS[request.endpoint]
             _refuse_non_form_body()
             if request.mimetype == "application/x-www-form-urlencoded":
                 _refuse_if_malformed(request.get_data(cache=True))

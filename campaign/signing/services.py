@@ -149,7 +149,16 @@ def sign_petition(
         _add_link(session, new_id, token_hash, now + policy.token_lifetime, now, keep=0)
         signals.signature_created.send(campaign.id, session=session, signature_id=new_id, now=now)
         _queue_confirmation(
-            session, campaign, text, new_id, manage_key, recipient, data.locale, token, now
+            session,
+            campaign,
+            text,
+            new_id,
+            manage_key,
+            recipient,
+            data.locale,
+            token,
+            now,
+            first_name=data.first_name,
         )
         return SignOutcome.NEW
     return _signed_again(session, campaign, text, values, token, token_hash, now, policy)
@@ -259,6 +268,7 @@ def _signed_again(
             template="already_signed",
             context={
                 "campaign": email_campaign(campaign, text),
+                "first_name": existing.first_name,
                 "campaign_url": public_url_for("signing.show", slug=campaign.slug, lang=locale),
             },
             now=now,
@@ -271,9 +281,46 @@ def _signed_again(
     existing.confirmation_expires_at = expires_at
     _add_link(session, existing.id, token_hash, expires_at, now, keep=policy.repeat_email_limit)
     _queue_confirmation(
-        session, campaign, text, existing.id, existing.manage_key, recipient, locale, token, now
+        session,
+        campaign,
+        text,
+        existing.id,
+        existing.manage_key,
+        recipient,
+        locale,
+        token,
+        now,
+        first_name=existing.first_name,
     )
     return SignOutcome.CONFIRMATION_RESENT
+
+
+def resend_confirmation(
+    session: DbSession,
+    campaign: Campaign,
+    email: str,
+    *,
+    now: datetime,
+    policy: SigningPolicy,
+) -> SignOutcome:
+    """Send the email again to an address that signed this campaign, as signing again with
+    the details it has would: a new link if pending, "already signed" if confirmed, within
+    the same cap. An address that did not sign gets nothing; the caller shows the same page
+    whatever happened."""
+    existing = session.scalar(
+        select(Signature)
+        .where(Signature.campaign_id == campaign.id)
+        .where(Signature.email_normalised == normalise_email(email))
+        .where(Signature.status != SignatureStatus.DUPLICATE)
+    )
+    if existing is None:
+        return SignOutcome.NOTHING_SENT
+    # Its own details, unchanged: only a new submission of the form replaces them.
+    values: dict[str, object] = {name: getattr(existing, name) for name in _RESUBMITTED}
+    values["email_normalised"] = existing.email_normalised
+    text = campaign_text(session, campaign, existing.locale)
+    token, token_hash = new_token()
+    return _signed_again(session, campaign, text, values, token, token_hash, now, policy)
 
 
 def _queue_confirmation(
@@ -286,8 +333,11 @@ def _queue_confirmation(
     locale: str,
     token: str,
     now: datetime,
+    *,
+    first_name: str | None = None,
 ) -> None:
-    """Queue the confirmation email, written in the language the supporter signed in."""
+    """Queue the confirmation email, written in the language the supporter signed in, and
+    greeting them by their first name."""
     with force_locale(locale):
         subject = gettext("Please confirm your signature: %(title)s", title=text.title)
     email_supporter(
@@ -299,6 +349,7 @@ def _queue_confirmation(
         template="confirm",
         context={
             "campaign": email_campaign(campaign, text),
+            "first_name": first_name,
             # The page behind the link speaks the same language as the email.
             "confirm_url": public_url_for("signing.confirm", token=token, lang=locale),
         },

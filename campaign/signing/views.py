@@ -22,9 +22,11 @@ from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 
+from campaign.branding.services import NextStep
+from campaign.branding.views import current_identity
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.questions import campaign_questions
-from campaign.campaigns.services import featured_campaign
+from campaign.campaigns.services import featured_campaign, find_campaign_by_slug
 from campaign.countries import country_name
 from campaign.database import utcnow
 from campaign.extensions import csrf, db, limiter
@@ -49,6 +51,7 @@ from campaign.signing.page import (
     signing_form,
     signing_policy,
 )
+from campaign.signing.resend import mask_email, remember_signer, signer_email
 from campaign.signing.services import (
     CampaignClosed,
     ConfirmOutcome,
@@ -149,15 +152,26 @@ def take_signature(campaign: Campaign, form: FlaskForm) -> None:
         db.session.rollback()
         raise
     db.session.commit()
+    remember_signer(campaign.slug, data.email)
 
 
 @bp.get("/campaigns/<slug>/signed")
 def signed(slug: str) -> Response:
     campaign = campaign_or_404(slug)
+    email = signer_email(campaign.slug)
     page = render_template(
-        "signing/check_email.html", campaign=campaign, text=localized_text(campaign)
+        "signing/check_email.html",
+        campaign=campaign,
+        text=localized_text(campaign),
+        sent_to=mask_email(email) if email else None,
+        can_resend=email is not None,
+        resent=request.args.get("resent") == "1",
+        share_url=public_url_for("signing.show", slug=campaign.slug),
     )
-    return make_response(page)
+    response = make_response(page)
+    # It shows this visitor's own address: no shared cache may keep it.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/campaigns/<slug>.json")
@@ -190,6 +204,21 @@ def _link_problem(error: TokenInvalid | TokenExpired) -> Response:
         )
         return make_response(page, 410)
     return make_response(render_template("signing/link_invalid.html"), 404)
+
+
+def _next_campaign(campaign: Campaign) -> dict[str, str] | None:
+    """The other campaign the organisers ask new supporters to sign, if they chose one."""
+    identity = current_identity()
+    slug = identity.next_campaign_slug
+    if identity.next_step is not NextStep.CAMPAIGN or not slug or slug == campaign.slug:
+        return None
+    other = find_campaign_by_slug(db.session, slug)
+    if other is None:
+        return None
+    return {
+        "title": localized_text(other).title,
+        "url": url_for("signing.show", slug=other.slug, source="thanks-next"),
+    }
 
 
 @bp.get("/confirm/<token>")
@@ -237,6 +266,7 @@ def confirm_post(token: str) -> Response:
     # Read afresh, not from the page cache: the signer must see their own signature counted.
     count = read_tally(db.session, campaign.id).signature_count
     text = localized_text(campaign)
+    next_campaign = _next_campaign(campaign)
     db.session.expunge(campaign)  # keeps its loaded values readable after the commit
     db.session.commit()
     return make_response(
@@ -247,5 +277,6 @@ def confirm_post(token: str) -> Response:
             already=outcome is ConfirmOutcome.ALREADY_CONFIRMED,
             signature_count=count,
             share_url=public_url_for("signing.show", slug=campaign.slug),
+            next_campaign=next_campaign,
         )
     )

@@ -1,7 +1,7 @@
 """api keys, deleted-signature records and signatures.modified_at, for the API's sync
 
 Revision ID: 0012_api_keys
-Revises: 0014_fold_mailboxes
+Revises: 0011_organisation_identity
 Create Date: 2026-11-30 00:40:00
 
 A batch migration of `signatures` on SQLite copies the table and so loses its trigger: any
@@ -40,7 +40,7 @@ FOR EACH ROW EXECUTE FUNCTION signatures_record_deletion()
 
 # revision identifiers, used by Alembic.
 revision = '0012_api_keys'
-down_revision = '0014_fold_mailboxes'
+down_revision = '0011_organisation_identity'
 branch_labels = None
 depends_on = None
 
