@@ -140,6 +140,17 @@ class Config:
             or ""
         ).split(",")
     )
+    # Requests one API key may make (429 above); see docs/api.md.
+    RATELIMIT_API_PER_KEY = _env("RATELIMIT_API_PER_KEY", "300/minute;10000/hour")
+    # Webhooks (docs/api.md): loopback and private targets are refused unless this is true
+    # (tests, or receivers on a private network); metadata addresses always are.
+    WEBHOOK_ALLOW_PRIVATE = _bool("WEBHOOK_ALLOW_PRIVATE", False)
+    # Seconds a receiver may take to answer before the attempt counts as failed.
+    WEBHOOK_TIMEOUT_SECONDS = float(_env("WEBHOOK_TIMEOUT_SECONDS", "10") or 10)
+    # An event not accepted after this long is marked failed (retried with backoff until then).
+    WEBHOOK_GIVE_UP_HOURS = _int("WEBHOOK_GIVE_UP_HOURS", 24)
+    # The cap on the backoff between two attempts.
+    WEBHOOK_RETRY_MAX_SECONDS = _int("WEBHOOK_RETRY_MAX_SECONDS", 3600)
     # Reverse proxies in front of the app whose X-Forwarded-For we trust (0: none).
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
 

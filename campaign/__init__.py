@@ -97,17 +97,23 @@ def _check_secret_key(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from campaign import health
+    from campaign.api import admin as api_key_views
+    from campaign.api import views as api_views
     from campaign.dashboard import views as dashboard_views
     from campaign.errors import register_error_pages
     from campaign.exports import views as export_views
     from campaign.organisers import account_views, cleanup_views, identity_settings
     from campaign.organisers import views as organiser_views
     from campaign.organisers.area import organiser_area
+    from campaign.paper import views as paper_views
     from campaign.privacy import views as privacy_views
+    from campaign.signing import embed as embed_views
     from campaign.signing import resend as signing_resend
     from campaign.signing import views as signing_views
+    from campaign.webhooks import views as webhook_views
 
     app.register_blueprint(signing_views.bp)
+    app.register_blueprint(embed_views.bp)
     app.register_blueprint(signing_resend.bp)
     app.register_blueprint(privacy_views.bp)
     # Every staff page and download sits in the one organiser area (no-store, noindex).
@@ -119,23 +125,33 @@ def _register_blueprints(app: Flask) -> None:
             dashboard_views.bp,
             export_views.bp,
             identity_settings.bp,
+            api_key_views.bp,
+            paper_views.bp,
+            webhook_views.bp,
         )
     )
     app.register_blueprint(health.bp)
     app.register_blueprint(branding_views.bp)
+    app.register_blueprint(api_views.bp)
     register_error_pages(app)
 
     # Models must be imported for Alembic and `create_all` to see every table.
     from campaign import models  # noqa: F401
 
+    # Webhooks: their signal subscribers and their outbox sender, in every process.
+    from campaign.webhooks import delivery as _webhook_kind  # noqa: F401
+
 
 def _register_cli(app: Flask) -> None:
+    from campaign.api.cli import api_keys_cli
     from campaign.campaigns.cli import campaigns_cli
     from campaign.exports.cli import export_cli
     from campaign.mail.cli import mail_cli
     from campaign.organisers.cli import organisers_cli
+    from campaign.paper.cli import signatures_cli
     from campaign.privacy.cli import privacy_cli
     from campaign.signing.cli import tallies_cli
+    from campaign.webhooks.cli import webhooks_cli
 
     app.cli.add_command(campaigns_cli)
     app.cli.add_command(mail_cli)
@@ -143,3 +159,6 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(privacy_cli)
     app.cli.add_command(organisers_cli)
     app.cli.add_command(export_cli)
+    app.cli.add_command(api_keys_cli)
+    app.cli.add_command(signatures_cli)
+    app.cli.add_command(webhooks_cli)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
 
-from flask import Flask, Response, make_response, render_template
+from flask import Flask, Response, has_request_context, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
 
 from campaign.extensions import db, limiter
 
 log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
 
 MESSAGES = {
     400: (
@@ -44,10 +48,22 @@ MESSAGES = {
 
 def _render(code: int, request_id: str | None = None) -> Response:
     title, message = MESSAGES.get(code, MESSAGES[400 if code < 500 else 500])
+    if has_request_context() and request.path.startswith(API_PREFIX):
+        return _problem(code, HTTP_STATUS_CODES.get(code, "Error"), request_id)
     page = render_template(
         "errors/error.html", code=code, title=title, message=message, request_id=request_id
     )
     response = make_response(page, code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _problem(code: int, title: str, request_id: str | None) -> Response:
+    """An error under the API's prefix as programs want it (RFC 9457), never an HTML page."""
+    body: dict[str, object] = {"type": "about:blank", "title": title, "status": code}
+    if request_id:
+        body["detail"] = f"Request id {request_id}"
+    response = Response(json.dumps(body), status=code, mimetype="application/problem+json")
     response.headers["Cache-Control"] = "no-store"
     return response
 

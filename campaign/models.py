@@ -1,5 +1,6 @@
 """Every model, in one import, for Alembic and for `create_all` in tests."""
 
+from campaign.api.models import ApiKey, SignatureDeletion
 from campaign.audit.models import AuditEvent
 from campaign.branding.models import OrganisationIdentity
 from campaign.campaigns.models import Campaign, CampaignTranslation
@@ -16,11 +17,13 @@ from campaign.outbox.models import OutboxMessage
 from campaign.privacy.models import AnonymisationPostponement, ErasureCount
 from campaign.signing.models import Signature
 from campaign.tallies.models import TallyShard
+from campaign.webhooks.models import WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "AccountLink",
     "AccountPolicy",
     "AnonymisationPostponement",
+    "ApiKey",
     "AuditEvent",
     "Campaign",
     "CampaignMembership",
@@ -35,5 +38,8 @@ __all__ = [
     "OutboxMessage",
     "RecoveryCode",
     "Signature",
+    "SignatureDeletion",
     "TallyShard",
+    "WebhookEndpoint",
+    "WebhookMessage",
 ]

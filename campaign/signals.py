@@ -15,7 +15,8 @@ one gets `session=` and `now=` as keyword arguments, and:
 
 - signature_created(signature_id): signing, a new (pending) signature was inserted.
 - signature_confirmed(signature_id): signing, its supporter confirmed it (pending to
-  confirmed, once).
+  confirmed, once); paper, a signature from a paper sheet was imported (confirmed on the
+  organiser's word).
 - signature_unsubscribed(signature_id): privacy, the supporter stopped news (opt-in off).
 - signature_deleted(signature_ids, reason): privacy; reason "erased" (the supporter's
   delete link, or `privacy erase`) or "purged" (the retention purge: stale unconfirmed

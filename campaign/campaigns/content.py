@@ -10,7 +10,7 @@ holds the settings (`goal` and the others); every other file holds only the tran
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -21,7 +21,14 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from campaign import signals
+from campaign.campaigns.embedding import BadOrigin, parse_origins
 from campaign.campaigns.models import SLUG_PATTERN, Campaign, CampaignTranslation
+from campaign.campaigns.questions import (
+    Question,
+    QuestionsError,
+    questions_from_toml,
+    questions_to_json,
+)
 from campaign.database import DbSession
 
 TEXT_FIELDS = ("title", "summary", "target")
@@ -34,6 +41,7 @@ SETTING_FIELDS = (
     "show_recent_signers",
     "opens_at",
     "closes_at",
+    "embed_origins",
 )
 # A language code as Babel and the `translations/` folder name them: `fr`, `pt_BR`, `sr_Latn`.
 _LOCALE_NAME = re.compile(r"^[a-z]{2,3}(_[A-Z]{2}|_[A-Z][a-z]{3})?$")
@@ -68,6 +76,8 @@ class CampaignContent:
     opens_at: datetime | None
     closes_at: datetime | None
     translations: tuple[TranslatedContent, ...] = ()
+    questions: tuple[Question, ...] = ()
+    embed_origins: tuple[str, ...] = ()
 
     @property
     def locales(self) -> list[str]:
@@ -84,6 +94,15 @@ def _parse_time(value: str | None, label: str, name: str) -> datetime | None:
     if parsed.tzinfo is None:
         raise ContentError(f"{label}: {name} needs a time zone, e.g. 2026-12-01T00:00Z")
     return parsed
+
+
+def _parse_origins(value: str | None, label: str) -> tuple[str, ...]:
+    try:
+        return parse_origins(value)
+    except BadOrigin as error:
+        raise ContentError(
+            f"{label}: embed_origins: {error} is not an origin like https://example.org"
+        ) from error
 
 
 def _parse_locale(value: str, label: str) -> str:
@@ -138,14 +157,27 @@ def _main_content(
         show_recent_signers=meta.get("show_recent_signers", "true").lower() == "true",
         opens_at=_parse_time(meta.get("opens_at"), label, "opens_at"),
         closes_at=_parse_time(meta.get("closes_at"), label, "closes_at"),
+        embed_origins=_parse_origins(meta.get("embed_origins"), label),
         translations=translations,
     )
 
 
+def _read_questions(path: Path) -> tuple[Question, ...]:
+    """The campaign's own questions, from its questions file if it has one."""
+    if not path.is_file():
+        return ()
+    try:
+        return tuple(questions_from_toml(path.read_text(encoding="utf-8")))
+    except QuestionsError as error:
+        raise ContentError(f"{path.name}: {error}") from error
+
+
 def read_content_file(path: Path) -> CampaignContent:
-    """Read a one-language campaign: `key: value` lines, a blank line, then the Markdown body."""
+    """Read a one-language campaign: `key: value` lines, a blank line, then the Markdown body
+    (and its questions from `<name>.questions.toml` beside it, if there is one)."""
     meta, body = _read(path)
-    return _main_content(meta, body, path.name)
+    content = _main_content(meta, body, path.name)
+    return replace(content, questions=_read_questions(path.with_suffix(".questions.toml")))
 
 
 def read_campaign_folder(folder: Path) -> CampaignContent:
@@ -188,7 +220,8 @@ def read_campaign_folder(folder: Path) -> CampaignContent:
             f"{folder.name}/: no file has the settings (goal …); the main language's file must"
         )
     meta, body, label = main
-    return _main_content(meta, body, label, tuple(translations))
+    content = _main_content(meta, body, label, tuple(translations))
+    return replace(content, questions=_read_questions(folder / "questions.toml"))
 
 
 def read_campaigns(directory: Path) -> list[CampaignContent]:
@@ -236,8 +269,9 @@ def seed_campaigns(session: DbSession, directory: Path) -> list[SeedResult]:
     """Create or update a campaign for each content folder or file.
 
     Text always follows the files, in every language. Settings that organisers may change at
-    run time (goal, open and close times, featured, recent signers) come from the files only
-    when the campaign is created, so re-seeding never undoes their decisions.
+    run time (goal, open and close times, featured, recent signers, the campaign's own
+    questions) come from the files only when the campaign is created, so re-seeding never
+    undoes their decisions.
     """
     results = []
     for content in read_campaigns(directory):
@@ -250,6 +284,8 @@ def seed_campaigns(session: DbSession, directory: Path) -> list[SeedResult]:
                 show_recent_signers=content.show_recent_signers,
                 opens_at=content.opens_at,
                 closes_at=content.closes_at,
+                questions=questions_to_json(list(content.questions)),
+                embed_origins="\n".join(content.embed_origins) or None,
             )
             session.add(campaign)
             action = "created"

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.database import Base, utcnow
@@ -45,6 +46,12 @@ class Campaign(Base):
     # `paused_message` and no signature is taken, whatever the open and close times.
     signing_paused: Mapped[bool] = mapped_column(default=False)
     paused_message: Mapped[str | None] = mapped_column(Text)
+    # The campaign's own questions beside the form (see campaigns/questions.py), as checked
+    # JSON; NULL for none.
+    questions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
+    # The sites that may frame the embeddable form, one origin per line (see
+    # campaigns/embedding.py); NULL: no site may.
+    embed_origins: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

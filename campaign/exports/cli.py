@@ -13,6 +13,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from campaign.audit.services import finish_export, record_event
+from campaign.campaigns.models import Campaign
+from campaign.campaigns.questions import campaign_questions
 from campaign.campaigns.services import find_campaign_by_slug
 from campaign.database import utcnow
 from campaign.exports.services import (
@@ -54,6 +56,12 @@ def _campaign_id(slug: str) -> int:
     return campaign.id
 
 
+def _question_keys(campaign_id: int) -> list[str]:
+    campaign = db.session.get(Campaign, campaign_id)
+    assert campaign is not None
+    return [question.key for question in campaign_questions(campaign.questions)]
+
+
 output_option = click.option(
     "-o",
     "--output",
@@ -83,6 +91,7 @@ def signatures_command(
     except BadExportRequest as error:
         raise click.UsageError(str(error)) from error
     campaign_id = _campaign_id(slug)
+    question_keys = _question_keys(campaign_id)
     event = record_event(
         db.session,
         actor=None,
@@ -110,6 +119,7 @@ def signatures_command(
             batch_size=current_app.config["EXPORT_BATCH_SIZE"],
             excel=excel,
             on_finish=finished,
+            question_keys=question_keys,
         ),
         output,
     )

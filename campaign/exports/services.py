@@ -9,6 +9,7 @@ vacuum or SQLite's WAL checkpoint never waits for a client's network. See docs/e
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -33,7 +34,14 @@ from sqlalchemy.orm import QueryableAttribute
 from campaign.countries import country_name
 from campaign.dashboard.services import counts_by_source, daily_counts
 from campaign.database import DbSession
-from campaign.exports.writer import BOM, CELL_EXPRESSIONS, csv_bytes, row_builder
+from campaign.exports.writer import (
+    BOM,
+    CELL_EXPRESSIONS,
+    csv_bytes,
+    csv_line,
+    neutralise,
+    row_builder,
+)
 from campaign.signing.models import Signature, counts_in_public, receives_news_clause
 from campaign.tallies.services import read_tally
 
@@ -51,6 +59,10 @@ SIGNATURE_CELLS = {
     "confirmed_at": "time",
 }
 SIGNATURE_COLUMNS = tuple(SIGNATURE_CELLS)
+# After the contract's columns, in this order (our own values, never typed by anyone); then
+# one column per campaign question.
+EXPORTED_CELLS = {**SIGNATURE_CELLS, "locale": "verbatim", "consent_version": "verbatim"}
+EXPORTED_COLUMNS = tuple(EXPORTED_CELLS)
 TALLY_KINDS = ("country", "day", "source")
 TALLY_COLUMNS = {
     "country": ("country", "country_name", "signature_count"),
@@ -154,15 +166,17 @@ def _signatures_batch(
     after: tuple[Any, int] | None,
     limit: int,
 ) -> Select[Any]:
-    """One batch: the export's columns, then the keyset position (on PostgreSQL; on SQLite
-    the confirmed_at column is it) and the id. Columns are selected without per-row Python
-    conversion: opt_in as an integer, as SQLAlchemy's Boolean processor alone costs a quarter
-    of the reading time on SQLite."""
+    """One batch: the export's columns, the answers to the campaign's questions, then the
+    keyset position (on PostgreSQL; on SQLite the confirmed_at column is it) and the id.
+    Columns are selected without per-row Python conversion: opt_in as an integer, as
+    SQLAlchemy's Boolean processor alone costs a quarter of the reading time on SQLite."""
     key_type = _key_type(dialect)
     key = [type_coerce(Signature.confirmed_at, key_type)] if dialect == "postgresql" else []
     query: Select[Any] = (
         select(
-            *(_selected(name, kind, dialect) for name, kind in SIGNATURE_CELLS.items()),
+            *(_selected(name, kind, dialect) for name, kind in EXPORTED_CELLS.items()),
+            # As stored: parsed only for campaigns that ask questions.
+            type_coerce(Signature.answers, String()),
             *key,
             Signature.id,
         )
@@ -196,14 +210,40 @@ def _signatures_batch(
 # built from the column list and the writer's one rule (tests check it agrees with
 # neutralise and csv.writer). PostgreSQL formats timestamps itself; on SQLite the stored
 # "YYYY-MM-DD HH:MM:SS.ffffff" UTC text is reshaped to "YYYY-MM-DDTHH:MM:SSZ" by slicing.
-_KINDS = tuple(SIGNATURE_CELLS.values())
+_KINDS = tuple(EXPORTED_CELLS.values())
 _postgres_line = row_builder("_postgres_line", _KINDS, {**CELL_EXPRESSIONS, "time": "{v}"})
 _sqlite_line = row_builder(
     "_sqlite_line", _KINDS, {**CELL_EXPRESSIONS, "time": '{v}[:10] + "T" + {v}[11:19] + "Z"'}
 )
-# Where the keyset position is in a selected row (see _signatures_batch).
-_POSTGRES_KEY = len(SIGNATURE_COLUMNS)
+# Where the answers and the keyset position are in a selected row (see _signatures_batch).
+_ANSWERS = len(EXPORTED_COLUMNS)
+_POSTGRES_KEY = _ANSWERS + 1
 _SQLITE_KEY = SIGNATURE_COLUMNS.index("confirmed_at")
+
+
+def _answer_cells(stored: str | dict[str, Any] | None, keys: Sequence[str]) -> list[str]:
+    """A signature's answers, one cell per question key (formula-safe: a text answer is
+    typed by the supporter). JSON text on SQLite; psycopg hands PostgreSQL's JSON parsed."""
+    answers = json.loads(stored) if isinstance(stored, str) else (stored or {})
+    if not isinstance(answers, dict):
+        answers = {}
+    cells = []
+    for key in keys:
+        value = answers.get(key)
+        if isinstance(value, bool):
+            cells.append("true" if value else "false")
+        else:
+            cells.append(neutralise(value if isinstance(value, str) else None))
+    return cells
+
+
+def _with_answers(
+    format_line: Callable[[Sequence[Any]], str], keys: Sequence[str]
+) -> Callable[[Sequence[Any]], str]:
+    def line(row: Sequence[Any]) -> str:
+        return format_line(row) + "," + csv_line(_answer_cells(row[_ANSWERS], keys))
+
+    return line
 
 
 def stream_signatures_csv(
@@ -214,8 +254,12 @@ def stream_signatures_csv(
     batch_size: int,
     excel: bool = False,
     on_finish: Callable[[int, bool], None] | None = None,
+    question_keys: Sequence[str] = (),
 ) -> Iterator[bytes]:
     """The signatures export as CSV bytes: the header, then one chunk per batch of rows.
+
+    The contract's columns come first and in order, then `locale` and `consent_version`,
+    then one column per campaign question (`question_keys`; empty when not answered).
 
     `on_finish(rows, completed)` is called at the end, or when the consumer stops early
     (a download cut off): `rows` counts the rows handed out, `completed` says whether all were.
@@ -223,9 +267,12 @@ def stream_signatures_csv(
     rows_out = 0
     completed = False
     try:
-        yield (BOM if excel else b"") + csv_bytes(SIGNATURE_COLUMNS, [])
+        header = (*EXPORTED_COLUMNS, *question_keys)
+        yield (BOM if excel else b"") + csv_bytes(header, [])
         dialect = engine.dialect.name
         format_line = _postgres_line if dialect == "postgresql" else _sqlite_line
+        if question_keys:
+            format_line = _with_answers(format_line, question_keys)
         key_column = _POSTGRES_KEY if dialect == "postgresql" else _SQLITE_KEY
         after: tuple[Any, int] | None = None
         with engine.connect().execution_options(read_only=True) as connection:

@@ -10,6 +10,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.audit.services import finish_export, record_event_apart
+from campaign.campaigns.questions import campaign_questions
 from campaign.database import utcnow
 from campaign.exports.services import (
     BadExportRequest,
@@ -82,6 +83,7 @@ def signatures_csv(slug: str) -> BaseResponse:
         batch_size=current_app.config["EXPORT_BATCH_SIZE"],
         excel=excel,
         on_finish=finished,
+        question_keys=[question.key for question in campaign_questions(campaign.questions)],
     )
     # No stream_with_context: the generator needs no request, and a request context kept
     # alive would keep the view's database session (and its connection) with it.

@@ -30,6 +30,10 @@ class CampaignSettings:
     show_recent_signers: bool
     signing_paused: bool
     paused_message: str | None
+    # One origin per line (campaigns/embedding.py), already checked; None for none.
+    embed_origins: str | None = None
+    # The campaign's own questions, as stored (campaigns/questions.py), already checked.
+    questions: list[dict[str, Any]] | None = None
 
     @classmethod
     def of(cls, campaign: Campaign) -> CampaignSettings:
@@ -63,6 +67,8 @@ def update_campaign_settings(
         show_recent_signers=settings.show_recent_signers,
         signing_paused=settings.signing_paused,
         paused_message=message,
+        embed_origins=settings.embed_origins or None,
+        questions=settings.questions or None,
     )
     before = CampaignSettings.of(campaign)
     changes = {

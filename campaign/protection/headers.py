@@ -1,12 +1,12 @@
 """Security headers on every response (flask-talisman), and the stricter rules for pages
-whose URL carries a secret token."""
+whose URL carries a secret token, and the framing a campaign's embeddable form allows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 
 from campaign.extensions import talisman
 
@@ -58,6 +58,24 @@ def has_token_in_url(endpoint: str | None) -> bool:
     return bool(getattr(view, _MARK, False))
 
 
+def allow_framing_by(origins: Sequence[str]) -> None:
+    """Let these origins (already checked: scheme://host[:port]) frame this response, and no
+    other; every response without this call keeps `frame-ancestors 'none'`."""
+    g.frame_ancestors = tuple(origins)
+
+
+def _frame_ancestors(response: Response) -> None:
+    origins: tuple[str, ...] | None = g.get("frame_ancestors")
+    if not origins:
+        return
+    policy = response.headers.get("Content-Security-Policy", "")
+    response.headers["Content-Security-Policy"] = policy.replace(
+        "frame-ancestors 'none'", "frame-ancestors " + " ".join(origins)
+    )
+    # X-Frame-Options cannot name several sites; CSP's frame-ancestors says it all.
+    response.headers.pop("X-Frame-Options", None)
+
+
 def init_security_headers(app: Flask) -> None:
     https = app.config["PUBLIC_URL"].startswith("https://")
 
@@ -68,6 +86,7 @@ def init_security_headers(app: Flask) -> None:
         if has_token_in_url(request.endpoint):
             response.headers["Referrer-Policy"] = "no-referrer"
             response.headers["Cache-Control"] = "no-store"
+        _frame_ancestors(response)
         return response
 
     talisman.init_app(

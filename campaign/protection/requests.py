@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 from werkzeug.wsgi import get_content_length
 
 from campaign.campaigns.models import SLUG_PATTERN
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+F = TypeVar("F", bound=Callable[..., object])
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -105,14 +107,38 @@ def allow_upload(endpoint: str, max_bytes: int) -> None:
     _UPLOADS[endpoint] = max_bytes
 
 
+_ACCEPTS = "_accepts_body"  # the attribute set on a view by `accepts_body`
+
+
+def accepts_body(*mimetypes: str) -> Callable[[F], F]:
+    """Let one view take bodies of other types than forms (JSON, for the API, which reads
+    and checks it itself). The mark is on the view function, like `token_in_url`; file
+    uploads go through `allow_upload` instead."""
+
+    def mark(view: F) -> F:
+        setattr(view, _ACCEPTS, tuple(mimetypes))
+        return view
+
+    return mark
+
+
+def _accepted_types() -> tuple[str, ...]:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    accepted = getattr(view, _ACCEPTS, ())
+    return accepted if isinstance(accepted, tuple) else ()
+
+
 def _refuse_non_form_body() -> None:
-    """Public forms take urlencoded or multipart bodies with text fields only.
+    """Public forms take urlencoded or multipart bodies with text fields only, unless the
+    view says otherwise (`accepts_body`, `allow_upload`).
 
     Flask-WTF would read a JSON body as the form: numbers, lists and objects then reach
     validators written for text (500s), and the rate limit by email domain, which reads
     `request.form`, would never see the address. A file part is refused the same way.
     """
     if not _has_body():
+        return
+    if request.mimetype in _accepted_types():
         return
     if request.mimetype not in _FORM_TYPES:
         abort(415)

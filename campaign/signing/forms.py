@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
-from typing import Any
+from collections.abc import Callable, Hashable, Sequence
+from functools import lru_cache
+from typing import Any, cast
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, Field, HiddenField, StringField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import BooleanField, EmailField, Field, HiddenField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from campaign.campaigns.questions import Question, parse_questions, questions_to_json
 from campaign.countries import COUNTRY_CODES
 from campaign.signing.consent import CURRENT_WORDING
 
@@ -169,3 +174,83 @@ class SignatureForm(FlaskForm):
         """The share channel, if it is a short code we can trust; otherwise none."""
         value = (self.source.data or "").lower()
         return value if SOURCE_PATTERN.match(value) else None
+
+
+QUESTION_PREFIX = "q_"
+
+
+def _one_of(allowed: set[str]) -> Callable[[FlaskForm, Field], None]:
+    def check(form: FlaskForm, field: Field) -> None:
+        if field.data and field.data not in allowed:
+            raise ValidationError(_l("Please choose one of the answers given."))
+
+    return check
+
+
+def _question_field(question: Question, locale: str) -> Field:
+    label, help_text = question.label(locale), question.help(locale) or ""
+    if question.kind == "checkbox":
+        required = [InputRequired(_l("Please tick this box."))] if question.required else []
+        return BooleanField(label, description=help_text, validators=required)
+    if question.kind == "choice":
+        return RadioField(
+            label,
+            description=help_text,
+            choices=[SelectChoice(value, label) for value, label in question.choice_labels(locale)],
+            validate_choice=False,  # checked below, with our own message
+            validators=[
+                InputRequired(_l("Please choose an answer.")) if question.required else Optional(),
+                _one_of({choice.value for choice in question.choices}),
+            ],
+        )
+    return StringField(
+        label,
+        description=help_text,
+        filters=[clean_text],
+        validators=[
+            DataRequired(_l("Please answer this question.")) if question.required else Optional(),
+            Length(
+                max=question.max_length,
+                message=_l("Please use at most %(max)d characters.", max=question.max_length),
+            ),
+            single_line,
+        ],
+    )
+
+
+@lru_cache(maxsize=256)
+def _form_with(stored: str, locale: str, base: Any) -> type[FlaskForm]:
+    questions = parse_questions(json.loads(stored))
+    fields = {QUESTION_PREFIX + q.key: _question_field(q, locale) for q in questions}
+    return type(f"{base.__name__}WithQuestions", (base,), fields)
+
+
+def form_class(
+    questions: Sequence[Question], locale: str, base: type[FlaskForm] | None = None
+) -> type[FlaskForm]:
+    """The signing form (or `base`) with a field per campaign question, labelled in
+    `locale`; the form itself when the campaign asks nothing more."""
+    base = base or SignatureForm
+    if not questions:
+        return base
+    stored = json.dumps(questions_to_json(list(questions)), sort_keys=True)
+    return _form_with(stored, locale, cast(Hashable, base))
+
+
+def question_fields(form: FlaskForm, questions: Sequence[Question]) -> list[Field]:
+    return [form[QUESTION_PREFIX + question.key] for question in questions]
+
+
+def answers_from(form: FlaskForm, questions: Sequence[Question]) -> dict[str, Any] | None:
+    """The checked answers, by question key (a checkbox as true or false, others as text;
+    an unanswered optional question is left out); None when there are no questions."""
+    if not questions:
+        return None
+    answers: dict[str, Any] = {}
+    for question in questions:
+        value = form[QUESTION_PREFIX + question.key].data
+        if question.kind == "checkbox":
+            answers[question.key] = bool(value)
+        elif value:
+            answers[question.key] = value
+    return answers

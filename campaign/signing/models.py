@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     ColumnElement,
     ForeignKey,
     Index,
     String,
+    UniqueConstraint,
     and_,
     text,
 )
@@ -59,11 +62,15 @@ class Signature(Base):
         CheckConstraint(
             "status IN ('pending', 'confirmed', 'invalidated', 'duplicate')", name="status_known"
         ),
+        # A row of a paper sheet typed in: importing the same sheet again adds nothing.
+        UniqueConstraint("campaign_id", "import_key"),
         # The public "recent signers" list and the per-day plots read confirmed rows by time.
         Index("ix_signatures_campaign_status_confirmed", "campaign_id", "status", "confirmed_at"),
         # Covers the dashboard's counts by source and opt-in: an index-only scan instead of
         # reading every row (4 s to 0.2 s at a million signatures on SQLite).
         Index("ix_signatures_campaign_status_source", "campaign_id", "status", "source", "opt_in"),
+        # The API's incremental sync reads the signatures changed since a time, in order.
+        Index("ix_signatures_campaign_modified", "campaign_id", "modified_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -108,6 +115,15 @@ class Signature(Base):
     )
     # When the retention purge removed the personal fields (see privacy/retention.py).
     anonymised_at: Mapped[datetime | None]
+    # When anything about it last changed (confirmed, unsubscribed, anonymised, held back or
+    # released): what a syncing CRM asks for. Every UPDATE sets it, bulk ones included.
+    modified_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set for a signature imported from a paper sheet (campaign/paper/): a hash of the file
+    # and the row. NULL for every signature made online.
+    import_key: Mapped[str | None] = mapped_column(String(64))
+    # Answers to the campaign's own questions, by question key (checked against them when
+    # signing); NULL when it has none, and once anonymised (a text answer is personal).
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     @property
     def confirmed(self) -> bool:
@@ -191,6 +207,9 @@ declare(
             ),
             "signed_at": PersonalColumn(Kind.LINKABLE, ColumnAction.DAY, "consent given"),
             "confirmed_at": PersonalColumn(Kind.LINKABLE, ColumnAction.DAY, "double opt-in"),
+            "answers": PersonalColumn(
+                Kind.DIRECT, ColumnAction.NULL, "answers to the campaign's own questions"
+            ),
         },
         on_erasure=RowAction.DELETE,
         on_anonymisation=RowAction.CLEAR,
@@ -215,6 +234,7 @@ declare(
             "signed_at",
             "confirmed_at",
             "consent_version",
+            "answers",
             "ip_hash",
             "confirmation_expires_at",
             "repeat_emails_sent",

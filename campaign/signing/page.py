@@ -6,14 +6,16 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from flask import Response, abort, current_app, g, make_response, render_template
+from flask import Response, abort, current_app, g, make_response, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 
 from campaign.cache import ShortLivedCache
 from campaign.campaigns.content import render_body
 from campaign.campaigns.models import Campaign
+from campaign.campaigns.questions import campaign_questions
 from campaign.campaigns.services import CampaignText, campaign_text, find_campaign_by_slug
 from campaign.countries import country_name, country_options
 from campaign.database import utcnow
@@ -24,7 +26,7 @@ from campaign.links import public_url_for
 from campaign.protection.form_token import FormTokenCheck, current_form_token
 from campaign.signing.consent import CURRENT_WORDING
 from campaign.signing.counts import RecentSigner, recent_signers
-from campaign.signing.forms import SignatureForm
+from campaign.signing.forms import form_class, question_fields
 from campaign.signing.services import SigningPolicy
 from campaign.tallies.public_json import public_tally_json
 from campaign.tallies.services import Tally, read_tally
@@ -115,9 +117,31 @@ def signing_policy() -> SigningPolicy:
 _SOURCE_MARK = "@@share-source@@"
 
 
+def signing_form(campaign: Campaign) -> type[FlaskForm]:
+    """The form for this campaign: the signing form and its own questions, in the page's
+    language."""
+    return form_class(campaign_questions(campaign.questions), str(get_locale()))
+
+
+def form_context(
+    campaign: Campaign, form: FlaskForm, csrf_value: str, closed: bool
+) -> dict[str, Any]:
+    """What signing/_form.html needs, on the page and in the embedded form."""
+    locale = str(get_locale())
+    return {
+        "campaign": campaign,
+        "form": form,
+        "question_fields": question_fields(form, campaign_questions(campaign.questions)),
+        "csrf_value": csrf_value,
+        "country_options": country_options(locale, form.country.data),
+        "consent": CURRENT_WORDING,
+        "closed": closed or not campaign.is_open(utcnow()),
+    }
+
+
 def _render_page(
     campaign: Campaign,
-    form: SignatureForm,
+    form: FlaskForm,
     csrf_value: str,
     closed: bool = False,
     notice: str | None = None,
@@ -126,20 +150,16 @@ def _render_page(
     text = localized_text(campaign)
     html: str = render_template(
         "signing/page.html",
-        campaign=campaign,
+        **form_context(campaign, form, csrf_value, closed),
+        form_action=url_for("signing.show", slug=campaign.slug),
         text=text,
         body=_rendered_body(text.body),
-        form=form,
-        csrf_value=csrf_value,
-        country_options=country_options(locale, form.country.data),
         tally=current_tally(campaign),
         recent=_recent(campaign),
         country_name=lambda code: country_name(code, locale),
-        closed=closed or not campaign.is_open(utcnow()),
         now=utcnow(),
         share_url=public_url_for("signing.show", slug=campaign.slug),
         canonical_url=public_url_for("signing.show", slug=campaign.slug, lang=requested_locale()),
-        consent=CURRENT_WORDING,
         notice=notice,
     )
     return html
@@ -159,7 +179,7 @@ def render_fresh_campaign_page(campaign: Campaign, source: str) -> Response:
     key = ("page", campaign.slug, str(get_locale()), requested_locale())
 
     def render() -> str:
-        form = SignatureForm(meta={"csrf": False})
+        form = signing_form(campaign)(meta={"csrf": False})
         form.source.data = _SOURCE_MARK
         g.query_mark = True  # the switcher's links get QUERY_MARK for this visitor's query
         return _render_page(campaign, form, current_form_token(campaign.slug))
@@ -173,7 +193,7 @@ def render_fresh_campaign_page(campaign: Campaign, source: str) -> Response:
 
 def render_campaign_page(
     campaign: Campaign,
-    form: SignatureForm,
+    form: FlaskForm,
     status: int = 200,
     closed: bool = False,
     notice: str | None = None,

@@ -65,6 +65,8 @@ class SignatureInput:
     locale: str
     ip_hash: str | None
     suspect: bool = False
+    # Answers to the campaign's own questions, by key, as signing.forms.answers_from gives.
+    answers: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ def sign_petition(
         "ip_hash": data.ip_hash,
         "suspect": data.suspect,
         "manage_key": manage_key,
+        "answers": data.answers,
     }
     statement = _insert_if_new(session.get_bind().dialect.name)
     new_id = cast(int | None, session.execute(statement, values).scalar())

@@ -18,11 +18,13 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.branding.services import NextStep
 from campaign.branding.views import current_identity
 from campaign.campaigns.models import Campaign
+from campaign.campaigns.questions import campaign_questions
 from campaign.campaigns.services import featured_campaign, find_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import csrf, db, limiter
@@ -42,7 +44,7 @@ from campaign.protection.limits import (
     sign_limit_per_domain,
     signing_looks_suspect,
 )
-from campaign.signing.forms import SignatureForm
+from campaign.signing.forms import answers_from
 from campaign.signing.page import (
     cached_campaign,
     campaign_or_404,
@@ -52,6 +54,7 @@ from campaign.signing.page import (
     render_campaign_page,
     render_fresh_campaign_page,
     render_tally_json,
+    signing_form,
     signing_policy,
 )
 from campaign.signing.resend import mask_email, remember_signer, signer_email
@@ -113,13 +116,13 @@ def show(slug: str) -> BaseResponse:
     if posted_from_another_site():
         # Another site's page made this browser post: keep nothing it sent, offer our form.
         log.info("Cross-site post refused on campaign %s", campaign.slug)
-        empty = SignatureForm(meta={"csrf": False}, formdata=None)
+        empty = signing_form(campaign)(meta={"csrf": False}, formdata=None)
         return render_campaign_page(campaign, empty, status=403, notice=cross_site_notice())
     if not campaign.is_open(utcnow()):
-        closed = SignatureForm(meta={"csrf": False})
+        closed = signing_form(campaign)(meta={"csrf": False})
         return render_campaign_page(campaign, closed, status=403, closed=True)
 
-    form = SignatureForm(meta={"csrf": False})
+    form = signing_form(campaign)(meta={"csrf": False})
     token = check_posted_form_token(campaign.slug)
     valid = form.validate()
     if token is not FormTokenCheck.VALID:
@@ -128,11 +131,22 @@ def show(slug: str) -> BaseResponse:
     if not valid:
         return render_campaign_page(campaign, form, status=422)
 
+    try:
+        take_signature(campaign, form)
+    except CampaignClosed:
+        return render_campaign_page(campaign, form, status=403, closed=True)
+    # Every outcome (new, signed before, confirmed before) gets this same redirect, so the
+    # response never tells whether an address had signed.
+    return redirect(url_for("signing.signed", slug=campaign.slug), code=303)
+
+
+def take_signature(campaign: Campaign, form: FlaskForm) -> None:
+    """Store a signature from a valid form (the page's or the embedded one) and commit;
+    raises CampaignClosed (rolled back). A filled honeypot stores nothing, silently."""
     if form.leave_this_empty.data:
         # A bot filled the field no person can see: answer as if all went well.
         log.info("Honeypot filled on campaign %s; nothing stored", campaign.slug)
-        return redirect(url_for("signing.signed", slug=campaign.slug), code=303)
-
+        return
     data = SignatureInput(
         first_name=form.first_name.data,
         last_name=form.last_name.data,
@@ -144,6 +158,7 @@ def show(slug: str) -> BaseResponse:
         locale=str(get_locale()),
         ip_hash=keyed_hash(current_app.config["SECRET_KEY"], client_address()),
         suspect=signing_looks_suspect(),
+        answers=answers_from(form, campaign_questions(campaign.questions)),
     )
     try:
         sign_petition(
@@ -156,12 +171,9 @@ def show(slug: str) -> BaseResponse:
         )
     except CampaignClosed:
         db.session.rollback()
-        return render_campaign_page(campaign, form, status=403, closed=True)
+        raise
     db.session.commit()
     remember_signer(campaign.slug, data.email)
-    # Every outcome (new, signed before, confirmed before) gets this same redirect, so the
-    # response never tells whether an address had signed.
-    return redirect(url_for("signing.signed", slug=campaign.slug), code=303)
 
 
 @bp.get("/campaigns/<slug>/signed")

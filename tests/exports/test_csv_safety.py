@@ -128,9 +128,9 @@ def test_the_fast_line_builders_follow_the_same_rules_as_neutralise_and_csv_writ
     iso = ("2026-11-28T10:00:00Z", "2026-11-28T11:00:00Z")
     row = (value, value, value, value, value, 1, value)
     cell = neutralise(value)
-    expected = csv_text([cell, cell, cell, cell, cell, "true", cell, *iso])
-    assert _sqlite_line((*row, *stored, 7)) == expected
-    assert _postgres_line((*row, *iso, "key", 7)) == expected
+    expected = csv_text([cell, cell, cell, cell, cell, "true", cell, *iso, "en", "v1"])
+    assert _sqlite_line((*row, *stored, "en", "v1", None, 7)) == expected
+    assert _postgres_line((*row, *iso, "en", "v1", None, "key", 7)) == expected
 
 
 def csv_text(fields: list[str]) -> str:
@@ -151,8 +151,10 @@ def test_csv_line_writes_exactly_what_csv_writer_writes(fields: list[str]) -> No
 
 def test_empty_optional_cells_stay_empty() -> None:
     stored = ("2026-11-28 10:00:00.000000", "2026-11-28 11:00:00.000000")
-    line = _sqlite_line(("A", "B", "a@example.org", "FR", None, 0, None, *stored, 1))
-    assert line == "A,B,a@example.org,FR,,false,,2026-11-28T10:00:00Z,2026-11-28T11:00:00Z"
+    line = _sqlite_line(
+        ("A", "B", "a@example.org", "FR", None, 0, None, *stored, "fr", "v1", None, 1)
+    )
+    assert line == ("A,B,a@example.org,FR,,false,,2026-11-28T10:00:00Z,2026-11-28T11:00:00Z,fr,v1")
     assert parse(csv_bytes(["a", "b"], [[None, 0]])) == [["a", "b"], ["", "0"]]
 
 

@@ -74,7 +74,7 @@ def test_the_export_has_the_contract_columns_in_order_and_only_confirmed_signatu
 
     assert response.status_code == 200
     rows = parse(response.data)
-    assert rows[0] == COLUMNS
+    assert rows[0] == [*COLUMNS, "locale", "consent_version"]  # the contract's first
     assert [row[2] for row in rows[1:]] == [
         "ada@example.org",
         "b@example.org",
@@ -91,6 +91,8 @@ def test_the_export_has_the_contract_columns_in_order_and_only_confirmed_signatu
         "twitter",
         "2026-11-25T23:58:01Z",
         "2026-11-26T00:00:00Z",
+        "en",
+        "test",
     ]
     assert [row[5] for row in rows[1:]] == ["true", "false", "true", "false"]
     assert rows[2][4] == "" and rows[2][6] == ""  # no postcode, no source: empty cells
@@ -110,7 +112,8 @@ def test_the_download_is_a_utf8_csv_attachment_named_after_the_campaign_and_the_
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert (
         response.data
-        == b"first_name,last_name,email,country,postcode,opt_in,source,signed_at,confirmed_at\r\n"
+        == b"first_name,last_name,email,country,postcode,opt_in,source,signed_at,confirmed_at,"
+        b"locale,consent_version\r\n"
     )
 
 

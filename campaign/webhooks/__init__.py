@@ -1,0 +1,1 @@
+"""Webhooks: events about signatures, POSTed to organisers' endpoints (Standard Webhooks)."""
