@@ -137,17 +137,16 @@ def test_news_queued_while_its_supporter_unsubscribes_is_cancelled(
         unsubscribing.append(worker)
         finished_or_blocked(worker)  # with the row lock, it waits for the news to be queued
 
-    with app.app_context():
-        with at_statement(db.engine, "SELECT signatures.", unsubscribe_meanwhile):
-            email_news(
-                db.session,
-                signature_id,
-                subject="News",
-                template="news",
-                context={},
-                now=utcnow(),
-            )
-            db.session.commit()
+    with app.app_context(), at_statement(db.engine, "SELECT signatures.", unsubscribe_meanwhile):
+        email_news(
+            db.session,
+            signature_id,
+            subject="News",
+            template="news",
+            context={},
+            now=utcnow(),
+        )
+        db.session.commit()
     unsubscribing[0].outcome()
 
     with app.app_context():
