@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from flask import Flask
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -20,6 +20,9 @@ from tests.helpers import confirmed_count, count_rows
 
 FIXTURES = settings(
     max_examples=60,
+    # No shrinking: each example is a real request (about 0.1 s), and shrinking a failure took
+    # minutes; the first failing example is reported as it was generated.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
