@@ -10,7 +10,9 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campaign import extensions, i18n
+from campaign.branding import views as branding_views
 from campaign.cache import ShortLivedCache
+from campaign.campaigns.images import campaign_image
 from campaign.database import configure_sqlite
 from campaign.extensions import csrf, db, limiter, migrate
 from campaign.links import public_url_for
@@ -55,8 +57,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     # Absolute links (from PUBLIC_URL) for email templates, which have no request to go by.
     app.jinja_env.globals["public_url_for"] = public_url_for
+    app.jinja_env.globals["campaign_image"] = campaign_image
     configure_login(app)
     app.extensions["campaign_page_cache"] = ShortLivedCache(app.config["TALLY_CACHE_SECONDS"])
+    branding_views.init_app(app)
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -90,19 +94,28 @@ def _register_blueprints(app: Flask) -> None:
     from campaign.dashboard import views as dashboard_views
     from campaign.errors import register_error_pages
     from campaign.exports import views as export_views
-    from campaign.organisers import cleanup_views
+    from campaign.organisers import cleanup_views, identity_settings
     from campaign.organisers import views as organiser_views
     from campaign.organisers.area import organiser_area
     from campaign.privacy import views as privacy_views
+    from campaign.signing import resend as signing_resend
     from campaign.signing import views as signing_views
 
     app.register_blueprint(signing_views.bp)
+    app.register_blueprint(signing_resend.bp)
     app.register_blueprint(privacy_views.bp)
     # Every staff page and download sits in the one organiser area (no-store, noindex).
     app.register_blueprint(
-        organiser_area(organiser_views.bp, cleanup_views.bp, dashboard_views.bp, export_views.bp)
+        organiser_area(
+            organiser_views.bp,
+            cleanup_views.bp,
+            dashboard_views.bp,
+            export_views.bp,
+            identity_settings.bp,
+        )
     )
     app.register_blueprint(health.bp)
+    app.register_blueprint(branding_views.bp)
     register_error_pages(app)
 
     # Models must be imported for Alembic and `create_all` to see every table.

@@ -1,15 +1,36 @@
-"""ISO 3166-1 countries, named in the reader's language."""
+"""The countries a supporter may choose, named in the reader's language (CLDR, via Babel)."""
 
 from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
 
-import pycountry
 from babel import Locale
 from markupsafe import Markup, escape
 
-COUNTRY_CODES: frozenset[str] = frozenset(c.alpha_2 for c in pycountry.countries)
+# CLDR names two-letter codes that are not a country a person lives in: groupings (EU, EZ,
+# UN), "unknown" and pseudo-locales (ZZ, QO, XA, XB), and ISO's exceptionally reserved codes
+# for parts of a country that has its own code (Ascension AC and Tristan da Cunha TA are in
+# SH, Canary Islands IC and Ceuta & Melilla EA in ES, Clipperton CP in FR, Diego Garcia DG
+# in IO, Sark CQ in GG). Counting those apart would split a country's tally.
+NOT_COUNTRIES = frozenset(
+    {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB", "AC", "TA", "IC", "EA", "CP", "DG", "CQ"}
+)
+
+
+def _cldr_countries() -> frozenset[str]:
+    """ISO 3166-1 countries and territories, and Kosovo: XK, the code CLDR, the EU and most
+    software use, though ISO has not assigned it (an ISO-only list, such as pycountry's,
+    left supporters in Kosovo unable to sign)."""
+    territories = Locale.parse("en").territories
+    return frozenset(
+        code
+        for code in territories
+        if isinstance(code, str) and len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
+    )
+
+
+COUNTRY_CODES: frozenset[str] = _cldr_countries()
 
 
 def _sort_key(name: str) -> str:
@@ -20,13 +41,10 @@ def _sort_key(name: str) -> str:
 
 @lru_cache(maxsize=16)
 def country_names(locale: str) -> dict[str, str]:
-    """Every country code with its name in `locale` (Babel's CLDR data, else pycountry's)."""
+    """Every country code with its name in `locale` (CLDR's, else its English name)."""
+    english = Locale.parse("en").territories
     territories = Locale.parse(locale).territories
-    names: dict[str, str] = {}
-    for country in pycountry.countries:
-        fallback = getattr(country, "common_name", None) or country.name
-        names[country.alpha_2] = str(territories.get(country.alpha_2) or fallback)
-    return names
+    return {code: str(territories.get(code) or english[code]) for code in COUNTRY_CODES}
 
 
 @lru_cache(maxsize=16)

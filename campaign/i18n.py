@@ -8,17 +8,24 @@ without a cookie. See docs/languages.md.
 
 from __future__ import annotations
 
+import logging
+import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from babel import Locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
 from campaign.extensions import babel
 from campaign.links import public_url_for
+
+log = logging.getLogger(__name__)
 
 
 def requested_locale() -> str | None:
@@ -119,7 +126,72 @@ def _vary(response: Response) -> Response:
     return response
 
 
+class CataloguesUnavailable(RuntimeError):
+    """A language's catalogue is not compiled and cannot be compiled here."""
+
+
+def _is_fresh(compiled: Path, source: Path) -> bool:
+    return compiled.is_file() and compiled.stat().st_mtime >= source.stat().st_mtime
+
+
+def _compile(source: Path, compiled: Path, locale: str) -> None:
+    """What `pybabel compile` does (fuzzy entries left out), written atomically: several
+    processes starting at once each write their own file, and the last rename wins."""
+    with source.open("rb") as po:
+        catalogue = read_po(po, locale=locale)
+    compiled.parent.mkdir(parents=True, exist_ok=True)
+    partial = compiled.with_name(f"{compiled.name}.{os.getpid()}.tmp")
+    try:
+        with partial.open("wb") as mo:
+            write_mo(mo, catalogue, use_fuzzy=False)
+        os.replace(partial, compiled)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def compile_stale_catalogues(app: Flask) -> None:
+    """Compile every catalogue (`.po`) whose `.mo` is missing or older, before Babel loads.
+
+    Without its `.mo`, a language silently falls back to English, pages and emails alike;
+    a deployment that forgets `make translations` must not do that (docs/languages.md).
+    In place when the translations folder can be written; otherwise (a read-only install)
+    into the instance folder, which Babel then reads. Refuses to start if neither works.
+    """
+    folders = [Path(d) for d in app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";") if d]
+    wanted: list[str] = []
+    for folder in folders:
+        sources = sorted(folder.glob("*/LC_MESSAGES/*.po"))
+        if all(_is_fresh(po.with_suffix(".mo"), po) for po in sources):
+            wanted.append(str(folder))  # the usual case: a stat per catalogue, nothing more
+            continue
+        try:
+            for po in sources:
+                if not _is_fresh(po.with_suffix(".mo"), po):
+                    _compile(po, po.with_suffix(".mo"), po.parent.parent.name)
+            wanted.append(str(folder))
+            continue
+        except OSError:
+            pass  # read-only: compile them all beside the instance's other files instead
+        copy = Path(app.config["INSTANCE_PATH"]) / "translations"
+        try:
+            for po in sources:
+                compiled = copy / po.relative_to(folder).with_suffix(".mo")
+                if not _is_fresh(compiled, po):
+                    _compile(po, compiled, po.parent.parent.name)
+        except OSError as error:
+            raise CataloguesUnavailable(
+                f"The translations in {folder} are not compiled, and neither {folder} nor "
+                f"{copy} can be written ({error.strerror}): pages and emails would be in "
+                "English only. Compile them where they are, as part of the deployment: "
+                "`make translations` (or `pybabel compile -d translations`)."
+            ) from error
+        wanted.append(str(copy))
+        log.info("Translations compiled into %s (%s cannot be written)", copy, folder)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(wanted)
+
+
 def init_app(app: Flask) -> None:
+    compile_stale_catalogues(app)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(
         get_locale=get_locale,

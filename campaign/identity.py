@@ -10,7 +10,10 @@ import hashlib
 import hmac
 import ipaddress
 import re
+import unicodedata
 
+import idna
+from email_validator import EmailNotValidError, validate_email
 from flask import request
 
 GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
@@ -20,13 +23,52 @@ GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 EMAIL_PATTERN = re.compile(r"[^\s<>@\"']+@[^\s<>@\"']+")
 
 
-def normalise_email(address: str) -> str:
-    """The form of an address that decides whether it already signed.
+# Full stops of other scripts that mail software treats as the dot between labels.
+_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 
-    Trimmed and lowercased, without a `+tag`; Gmail ignores dots and answers to
-    googlemail.com too, so those are folded.
+
+def delivery_address(address: str) -> str | None:
+    """The form of an address we store and deliver to, or None if no mail server could take it.
+
+    email-validator's `ascii_email`: the domain in its IDNA 2008 ASCII form (so `straße`
+    stays `xn--strae-oqa`, never becomes `strasse`), NFKC-mapped, with the full stops of
+    every script read as dots. A local part that is not ASCII has no ASCII form: it is kept
+    (NFC) before the ASCII domain, and needs a server that offers SMTPUTF8.
     """
-    local, _, domain = address.strip().lower().rpartition("@")
+    try:
+        valid = validate_email(address.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return valid.ascii_email or f"{valid.local_part}@{valid.ascii_domain}"
+
+
+def normalise_domain(domain: str) -> str:
+    """A domain as addresses are compared: NFKC, every script's dots, lowercase, IDNA 2008
+    ASCII form (kept as it is, mapped, when it has none)."""
+    mapped = unicodedata.normalize("NFKC", domain.strip().translate(_DOTS)).translate(_DOTS)
+    mapped = mapped.lower().strip(".")
+    try:
+        return idna.encode(mapped, uts46=True).decode("ascii").lower()
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return mapped
+
+
+def normalise_email(address: str) -> str:
+    """The form of an address that decides whether it already signed: one mailbox, one form.
+
+    First email-validator's normalisation (NFKC, dots of every script, the domain in IDNA
+    2008 ASCII form), then the local part NFKC and lowercased, without a `+tag`; Gmail
+    ignores dots and answers to googlemail.com too, so those are folded. An address that
+    does not validate (typed to a privacy command, say) gets the same treatment part by part.
+    """
+    stripped = address.strip()
+    try:
+        valid = validate_email(stripped, check_deliverability=False)
+        local, domain = valid.local_part, valid.ascii_domain
+    except EmailNotValidError:
+        local, _, domain = stripped.rpartition("@")
+    local = unicodedata.normalize("NFKC", local).lower()
+    domain = normalise_domain(domain)
     local = local.split("+", 1)[0] or local
     if domain in GMAIL_DOMAINS:
         local = local.replace(".", "")
@@ -35,8 +77,8 @@ def normalise_email(address: str) -> str:
 
 
 def email_domain_of(address: str) -> str:
-    """The domain of an address, lowercased ('' if it has none)."""
-    return address.rpartition("@")[2].strip().lower()[:253] if "@" in address else ""
+    """The domain of an address as addresses are compared ('' if it has none)."""
+    return normalise_email(address).rpartition("@")[2][:253] if "@" in address else ""
 
 
 def redact_email(text: str) -> str:
@@ -54,6 +96,22 @@ def keyed_hash(secret_key: str, value: str) -> str:
     return keyed_digest(secret_key, value).hex()
 
 
+def bare_address(value: str) -> str:
+    """The IP address alone, from what a proxy wrote in X-Forwarded-For.
+
+    Some proxies write the client's port too: `[2001:db8::5]:443` (RFC 3986's brackets) or
+    `203.0.113.7:51234`. Kept as it is, each port would be a new rate-limit key and the
+    IPv6 /64 grouping would be lost. A bare IPv6 address (many colons) is left alone.
+    """
+    value = value.strip()
+    if value.startswith("["):
+        return value[1:].partition("]")[0]
+    host, colon, port = value.rpartition(":")
+    if colon and "." in host and ":" not in host and port.isdigit():
+        return host
+    return value
+
+
 def client_address() -> str:
     """The address a limit applies to: the client's IPv4 address, or its IPv6 /64.
 
@@ -61,7 +119,7 @@ def client_address() -> str:
     in front of us (ProxyFix, TRUSTED_PROXIES); a forged X-Forwarded-For gains nothing. One
     IPv6 subscriber usually holds a whole /64, so the /64 is what counts as one address.
     """
-    remote = request.remote_addr or "unknown"
+    remote = bare_address(request.remote_addr or "unknown")
     try:
         address = ipaddress.ip_address(remote)
     except ValueError:

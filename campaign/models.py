@@ -1,6 +1,7 @@
 """Every model, in one import, for Alembic and for `create_all` in tests."""
 
 from campaign.audit.models import AuditEvent
+from campaign.branding.models import OrganisationIdentity
 from campaign.campaigns.models import Campaign, CampaignTranslation
 from campaign.mail.models import EmailMessage
 from campaign.organisers.models import CampaignMembership, LoginThrottle, Organiser
@@ -18,6 +19,7 @@ __all__ = [
     "EmailMessage",
     "ErasureCount",
     "LoginThrottle",
+    "OrganisationIdentity",
     "Organiser",
     "OutboxMessage",
     "Signature",

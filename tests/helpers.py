@@ -14,13 +14,20 @@ from campaign.extensions import db
 from campaign.mail.delivery import DeliveryReport, send_due_messages
 from campaign.mail.models import OutboxMessage
 from campaign.mail.outbox import render_email
-from campaign.signing.models import Signature
+from campaign.signing.models import ConfirmationLink, Signature
 from campaign.tallies.services import read_tally
 
 
 def signatures(app: Flask) -> list[Signature]:
     with app.app_context():
         rows = db.session.scalars(select(Signature).order_by(Signature.id)).all()
+        db.session.expunge_all()
+        return list(rows)
+
+
+def confirmation_links(app: Flask) -> list[ConfirmationLink]:
+    with app.app_context():
+        rows = db.session.scalars(select(ConfirmationLink).order_by(ConfirmationLink.id)).all()
         db.session.expunge_all()
         return list(rows)
 

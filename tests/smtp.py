@@ -25,6 +25,7 @@ class Received:
     envelope_from: str
     recipients: list[str]
     message: Message
+    mail_options: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -52,14 +53,18 @@ class _Handler:
                     email.message_from_bytes(
                         envelope.original_content, policy=email.policy.default
                     ),
+                    list(envelope.mail_options),
                 )
             )
         return "250 Message accepted for delivery"
 
 
 class SmtpServer:
-    def __init__(self, port: int | None = None) -> None:
+    """`smtputf8`: whether the server offers SMTPUTF8 (internationalised addresses)."""
+
+    def __init__(self, port: int | None = None, *, smtputf8: bool = False) -> None:
         self.port = port or free_port()
+        self.smtputf8 = smtputf8
         self.handler = _Handler()
         self._controller: Controller | None = None
 
@@ -72,7 +77,9 @@ class SmtpServer:
         self.handler.replies[recipient] = reply
 
     def start(self) -> None:
-        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=self.smtputf8
+        )
         self._controller.start()
 
     def stop(self) -> None:

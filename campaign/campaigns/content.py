@@ -21,7 +21,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from campaign import signals
-from campaign.campaigns.models import Campaign, CampaignTranslation
+from campaign.campaigns.models import SLUG_PATTERN, Campaign, CampaignTranslation
 from campaign.database import DbSession
 
 TEXT_FIELDS = ("title", "summary", "target")
@@ -122,6 +122,10 @@ def _main_content(
         raise ContentError(f"{label}: goal must be a whole number") from error
     if goal <= 0:
         raise ContentError(f"{label}: goal must be positive")
+    if not SLUG_PATTERN.fullmatch(meta["slug"]):
+        raise ContentError(
+            f"{label}: slug must be lowercase letters, digits and hyphens (at most 64)"
+        )
     return CampaignContent(
         slug=meta["slug"],
         locale=_parse_locale(meta.get("locale", "en"), label),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
@@ -10,6 +11,11 @@ from campaign.personal_data import (
     NoPersonalData,
     declare,
 )
+
+# What a slug may be (content folders are named by it, and every URL of a campaign holds
+# it): lowercase letters, digits and hyphens, at most 64. A URL whose slug does not match
+# gets a 404 before any query (campaign/protection/requests.py).
+SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
 class Campaign(Base):

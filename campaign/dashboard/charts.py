@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TypeVar
 
 import leather
@@ -36,6 +38,21 @@ LINE_COLOUR = "#b00020"
 WIDTH = 720
 MAX_X_LABELS = 8
 
+
+@dataclass(frozen=True)
+class Size:
+    """One drawing of a plot. The SVG scales to its box, text included: drawn 720 wide, its
+    12 px labels would shrink to 6 px on a phone. So each plot is drawn twice, and the CSS
+    shows the one that fits (`.plot-wide`, `.plot-narrow`): the narrow one is drawn at about
+    a phone's width, with fewer labels, so its text stays 11 px or more."""
+
+    width: int
+    max_labels: int
+    css_class: str
+
+
+SIZES = (Size(WIDTH, MAX_X_LABELS, "plot-wide"), Size(340, 4, "plot-narrow"))
+
 NumberFormat = Callable[[int], str]
 T = TypeVar("T")
 
@@ -59,25 +76,26 @@ def nice_ticks(top: int, count: int = 5) -> list[int]:
     return list(range(0, last + step, step))
 
 
-def _every(values: Sequence[T]) -> list[T]:
-    """At most MAX_X_LABELS of the values, evenly spread, the last one always shown."""
-    if len(values) <= MAX_X_LABELS:
+def _every(values: Sequence[T], most: int = MAX_X_LABELS) -> list[T]:
+    """At most `most` of the values, evenly spread, the last one always shown."""
+    if len(values) <= most:
         return list(values)
-    step = -(-len(values) // MAX_X_LABELS)
+    step = -(-len(values) // most)
     return list(values[::-1][::step])[::-1]
 
 
-def _svg(chart: leather.Chart, height: int, label: str) -> Markup:
+def _svg(chart: leather.Chart, height: int, label: str, size: Size = SIZES[0]) -> Markup:
     root = ET.Element(
         "svg",
         xmlns="http://www.w3.org/2000/svg",
-        viewBox=f"0 0 {WIDTH} {height}",
+        viewBox=f"0 0 {size.width} {height}",
         role="img",
         focusable="false",
     )
+    root.set("class", size.css_class)
     root.set("aria-label", label)
     ET.SubElement(root, "title").text = label
-    root.append(chart.to_svg_group(WIDTH, height))
+    root.append(chart.to_svg_group(size.width, height))
     text = ET.tostring(root, encoding="unicode")  # escapes every label and title
     return Markup(_ATTRIBUTE.sub(_round_numbers, text))  # noqa: S704 (serialised by ElementTree)
 
@@ -87,6 +105,7 @@ def _columns(
     short_label: Callable[[datetime], str],
     label: str,
     number: NumberFormat,
+    size: Size,
 ) -> Markup:
     # Categories must be unique (an hour label repeats over two days): the full time names
     # the column, the short label is only what the axis shows.
@@ -98,8 +117,10 @@ def _columns(
     ticks = nice_ticks(max((p.signature_count for p in periods), default=0))
     chart.add_y_scale(0, ticks[-1])
     chart.add_y_axis(ticks=ticks, tick_formatter=lambda value, i, n: number(int(value)))
-    chart.add_x_axis(ticks=_every(list(names)), tick_formatter=lambda value, i, n: names[value])
-    return _svg(chart, 240, label)
+    chart.add_x_axis(
+        ticks=_every(list(names), size.max_labels), tick_formatter=lambda value, i, n: names[value]
+    )
+    return _svg(chart, 240, label, size)
 
 
 def per_period_chart(
@@ -109,7 +130,7 @@ def per_period_chart(
     number: NumberFormat,
 ) -> Markup:
     """Columns: confirmed signatures in each day or hour."""
-    return _columns(periods, short_label, label, number)
+    return Markup("").join(_columns(periods, short_label, label, number, size) for size in SIZES)
 
 
 def cumulative_chart(
@@ -119,6 +140,16 @@ def cumulative_chart(
     number: NumberFormat,
 ) -> Markup:
     """A line: the running total at the end of each period."""
+    return Markup("").join(_line(periods, short_label, label, number, size) for size in SIZES)
+
+
+def _line(
+    periods: Sequence[PeriodCount],
+    short_label: Callable[[datetime], str],
+    label: str,
+    number: NumberFormat,
+    size: Size,
+) -> Markup:
     labels = [short_label(p.start) for p in periods]
     chart = leather.Chart()
     chart.add_line(
@@ -127,17 +158,25 @@ def cumulative_chart(
     ticks = nice_ticks(max((p.cumulative for p in periods), default=0))
     chart.add_y_scale(0, ticks[-1])
     chart.add_y_axis(ticks=ticks, tick_formatter=lambda value, i, n: number(int(value)))
-    chart.add_x_scale(0, max(len(periods) - 1, 1))
-    positions = _every(list(range(len(periods))))
+    # Half a label's room at each end, so the first and last dates are not cut off.
+    pad = Decimal("0.4") if len(periods) <= 8 else Decimal(len(periods)) / 20
+    chart.add_x_scale(-pad, max(len(periods) - 1, 1) + pad)
+    positions = _every(list(range(len(periods))), size.max_labels)
     chart.add_x_axis(ticks=positions, tick_formatter=lambda value, i, n: labels[int(value)])
-    return _svg(chart, 200, label)
+    return _svg(chart, 200, label, size)
 
 
 def bar_chart(rows: Sequence[tuple[str, int]], label: str, number: NumberFormat) -> Markup:
     """Horizontal bars, one per row (a country, a source), in the order given, from the top."""
+    return Markup("").join(_bars(rows, label, number, size) for size in SIZES)
+
+
+def _bars(rows: Sequence[tuple[str, int]], label: str, number: NumberFormat, size: Size) -> Markup:
     chart = leather.Chart()
     chart.add_bars([(count, name) for name, count in rows], fill_color=BAR_COLOUR)
-    ticks = nice_ticks(max((count for _, count in rows), default=0), count=4)
+    ticks = nice_ticks(
+        max((count for _, count in rows), default=0), count=4 if size.width > 400 else 3
+    )
     chart.add_x_scale(0, ticks[-1])
     chart.add_x_axis(ticks=ticks, tick_formatter=lambda value, i, n: number(int(value)))
-    return _svg(chart, 40 + 26 * max(len(rows), 1), label)
+    return _svg(chart, 40 + 26 * max(len(rows), 1), label, size)

@@ -7,22 +7,27 @@ is marked sent as soon as the SMTP server accepts it.
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import re
 import smtplib
 import socket
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Protocol
 
 from flask import current_app
-from flask_mail import Connection, Message
+from flask_mail import Connection, Message, sanitize_address
 
+from campaign.branding.views import current_identity
 from campaign.database import DbSession
 from campaign.extensions import mail
+from campaign.identity import delivery_address
 from campaign.mail.models import EMAIL_KIND
 from campaign.mail.outbox import render_email
 from campaign.outbox.delivery import (
@@ -103,9 +108,20 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+def _sender() -> str | tuple[str, str]:
+    """MAIL_DEFAULT_SENDER's address, under the organisation's name once it is set: the
+    name a supporter sees in their inbox is the one on the page they signed."""
+    configured: str = current_app.config["MAIL_DEFAULT_SENDER"]
+    name = current_identity().name
+    if not name:
+        return configured
+    return (name, parseaddr(configured)[1] or configured)
+
+
 def _build_message(message: ClaimedMessage) -> Message:
     built = Message(
         subject=message.subject,
+        sender=_sender(),
         recipients=[message.recipient],
         body=message.body_text,
         html=message.body_html,
@@ -124,6 +140,42 @@ def _socket_timeout(seconds: float) -> Iterator[None]:
         yield
     finally:
         socket.setdefaulttimeout(previous)
+
+
+def _send_over(connection: Connection, message: ClaimedMessage) -> None:
+    """Hand one message to the SMTP server, to its address in IDNA 2008 form.
+
+    An address whose local part is not ASCII goes with SMTPUTF8 (RFC 6531), headers in
+    UTF-8, when the server offers it; to a server without it, no form of the address exists
+    that it could take, so that is the message's permanent failure. Every other address
+    goes as plain SMTP, its domain in ASCII form (Flask-Mail would use IDNA 2003, which
+    sends `straße` to `strasse`, someone else's domain).
+    """
+    host = connection.host
+    assert host is not None
+    recipient = delivery_address(message.recipient)
+    if recipient is None:
+        raise PermanentFailure("no mail server could take this address")
+    if _build_message(replace(message, recipient="to@invalid")).has_bad_headers():
+        raise PermanentFailure("a header holds a line break")
+    if recipient.isascii():
+        built = _build_message(replace(message, recipient=recipient))
+        built.date = time.time()
+        assert built.sender is not None
+        host.sendmail(sanitize_address(built.sender), [recipient], built.as_bytes())
+        return
+    host.ehlo_or_helo_if_needed()
+    if not host.has_extn("smtputf8"):
+        raise PermanentFailure("the address needs SMTPUTF8, which the mail server does not offer")
+    # Flask-Mail writes only ASCII addresses: the To header is put in afterwards, in UTF-8.
+    built = _build_message(replace(message, recipient="to@invalid"))
+    built.date = time.time()
+    assert built.sender is not None
+    mime = built._message()
+    del mime["To"]
+    mime["To"] = recipient
+    content = mime.as_bytes(policy=email.policy.SMTPUTF8)
+    host.sendmail(sanitize_address(built.sender), [recipient], content, mail_options=["SMTPUTF8"])
 
 
 class SmtpTransport:
@@ -152,7 +204,7 @@ class SmtpTransport:
         assert self._connection is not None
         try:
             with _socket_timeout(self.timeout):
-                self._connection.send(_build_message(message))
+                _send_over(self._connection, message)
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
             raise _classify_reply(code, reply) from error

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, select, update
 
 from campaign import signals
 from campaign.database import DbSession
-from campaign.identity import keyed_hash, normalise_email
+from campaign.identity import keyed_hash, normalise_domain, normalise_email
 from campaign.signing.models import Signature, SignatureStatus, is_counted
 from campaign.tallies.services import add_to_tally
 
@@ -59,11 +59,15 @@ class BatchResult:
 def _conditions(
     campaign_id: int, wanted: SignatureFilters, secret_key: str
 ) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [Signature.campaign_id == campaign_id]
+    conditions: list[ColumnElement[bool]] = [
+        Signature.campaign_id == campaign_id,
+        # Duplicates (one mailbox under another spelling) are out of every count already.
+        Signature.status != SignatureStatus.DUPLICATE,
+    ]
     if wanted.email:
         conditions.append(Signature.email_normalised == normalise_email(wanted.email))
     if wanted.domain:
-        domain = wanted.domain.strip().lower().lstrip("@")
+        domain = normalise_domain(wanted.domain.strip().lstrip("@"))
         conditions.append(Signature.email_normalised.endswith("@" + domain, autoescape=True))
     if wanted.address:
         typed = wanted.address.strip()

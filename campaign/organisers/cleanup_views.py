@@ -71,6 +71,18 @@ class CleanupFilterForm(FlaskForm):
         )
 
 
+def finished_action(done: str) -> tuple[str, int] | None:
+    """The outcome named by `?done=action:count` after a bulk action, if it is one we wrote.
+
+    The banner that shows it is a trusted page's word: a crafted link must not make it
+    announce anything else, so only a known action and a plain count are accepted.
+    """
+    action, _, count = done.partition(":")
+    if action not in BulkAction.__members__.values() or not count.isdigit() or len(count) > 9:
+        return None
+    return action, int(count)
+
+
 @bp.get("/campaigns/<slug>/cleanup")
 @login_required
 def cleanup(slug: str) -> Response:
@@ -93,7 +105,7 @@ def cleanup(slug: str) -> Response:
             counts=counts,
             addresses=addresses,
             domains=domains,
-            done=request.args.get("done"),
+            done=finished_action(request.args.get("done", "")),
         )
     )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import time
 from datetime import datetime
-from typing import Any
 
 from flask import (
     Blueprint,
@@ -68,13 +67,13 @@ def _refused(form: LoginForm, until: datetime, now: datetime) -> Response:
 @limiter.limit(login_limit_per_address, methods=["POST"], scope="login-address")
 def login() -> BaseResponse:
     form = LoginForm()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD is a GET without the body (uptime checks)
         asked = request.args.get("next")
         if asked and not safe_next(asked):
             # Drop a hostile `next` from the address itself, so no link on the page
-            # (the language switcher keeps the query) carries it on.
-            query: dict[str, Any] = {k: v for k, v in request.args.items() if k != "next"}
-            return redirect(url_for("organiser.organisers.login", **query))
+            # (the language switcher keeps the query) carries it on. Only `lang` goes on:
+            # `url_for` would obey `_external`, `_scheme` or `_anchor` from the query.
+            return redirect(url_for("organiser.organisers.login", lang=request.args.get("lang")))
         form.next.data = safe_next(asked) or ""
         if current_user.is_authenticated:
             return redirect(form.next.data or url_for("organiser.dashboard.index"))
@@ -140,7 +139,7 @@ def settings(slug: str) -> BaseResponse:
     campaign = campaign_for_organiser(slug)
     form = CampaignSettingsForm()
     error = None
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         form.fill_from(CampaignSettings.of(campaign))
     elif form.validate_on_submit():
         try:

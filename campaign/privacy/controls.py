@@ -137,8 +137,17 @@ def erase_signature(
 
     # What other tables hold about it goes first, as the registry declares (the outbox: every
     # email to it, sent or not); then the row itself.
-    changed = erase_rows_of_signatures(session, [signature_id])
+    # Its duplicates (the same mailbox under other spellings, kept uncounted) go with it.
+    duplicates = list(
+        session.scalars(select(Signature.id).where(Signature.duplicate_of_id == signature_id))
+    )
+    changed = erase_rows_of_signatures(session, [signature_id, *duplicates])
     emails_deleted = changed.get(OutboxMessage.__tablename__, 0)
+    if duplicates:
+        session.execute(
+            delete(Signature).where(Signature.id.in_(duplicates)),
+            execution_options={"synchronize_session": False},
+        )
     # The row as it is when it goes: a confirmation (or an organiser's release of a suspect
     # signature) racing with this deletion has either committed, and counted, before, or
     # finds no row after.
@@ -179,7 +188,11 @@ def erase_signature(
         )
     session.flush()
     signals.signature_deleted.send(
-        campaign.id, session=session, signature_ids=[signature_id], reason="erased", now=now
+        campaign.id,
+        session=session,
+        signature_ids=[signature_id, *duplicates],
+        reason="erased",
+        now=now,
     )
     log.info(
         "Signature %s deleted at its supporter's request (campaign %s, %s)",
@@ -209,9 +222,19 @@ def erase_signatures_of(
     )
     if campaign_id is not None:
         query = query.where(Signature.campaign_id == campaign_id)
+    found = session.scalars(query.order_by(Signature.id)).all()
+    ids = {signature.id for signature in found}
     receipts = []
-    for signature in session.scalars(query.order_by(Signature.id)).all():
-        receipts.append(erase_signature(session, signature, now=now, tally_shards=tally_shards))
+    for signature in found:
+        if signature.duplicate_of_id in ids:
+            continue  # erased with the signature it duplicates
+        # One receipt per mailbox: a duplicate left on its own goes without one.
+        receipt = signature.status != SignatureStatus.DUPLICATE
+        receipts.append(
+            erase_signature(
+                session, signature, now=now, tally_shards=tally_shards, send_receipt=receipt
+            )
+        )
     return receipts
 
 

@@ -28,6 +28,50 @@ def clean_text(value: Any) -> Any:
     return value
 
 
+_JOINERS = ("\u200c", "\u200d")  # zero-width non-joiner, zero-width joiner
+_TAGS = ("\U000e0020", "\U000e007f")  # the tag characters of a flag such as England's
+_BLACK_FLAG = "\U0001f3f4"
+
+
+def _belongs_where_it_is(before: str, character: str, after: str) -> bool:
+    """Whether an invisible format character is part of how the text is written.
+
+    A joiner inside an emoji sequence (👩‍💻), a joiner or non-joiner between two letters of
+    a script that needs them (Persian, the Indic scripts), the tags of a subdivision flag.
+    Anything else (bidirectional overrides, zero-width spaces, a BOM) only hides or
+    reorders what the reader sees.
+    """
+    if character in _JOINERS:
+        if not before or not after:
+            return False
+        left, right = unicodedata.category(before), unicodedata.category(after)
+        if left[0] in "LM" and right[0] in "LM" and not (before.isascii() or after.isascii()):
+            return True
+        emoji_before = left in ("So", "Sk") or before == "\ufe0f"
+        return character == "\u200d" and emoji_before and right == "So"
+    if _TAGS[0] <= character <= _TAGS[1]:
+        return before == _BLACK_FLAG or _TAGS[0] <= before <= _TAGS[1]
+    return False
+
+
+def strip_format_characters(value: Any) -> Any:
+    """The text without invisible format characters (Unicode Cf) that do not belong to it.
+
+    U+202E and its kind reverse how a name displays, zero-width spaces make two names that
+    look alike differ (or hide `=` from the spreadsheet formula guard), and none of them can
+    be seen to be removed: they are dropped rather than refused (see docs/security.md).
+    """
+    if not isinstance(value, str) or all(unicodedata.category(ch) != "Cf" for ch in value):
+        return value
+    kept: list[str] = []
+    for index, character in enumerate(value):
+        if unicodedata.category(character) != "Cf" or _belongs_where_it_is(
+            kept[-1] if kept else "", character, value[index + 1 : index + 2]
+        ):
+            kept.append(character)
+    return "".join(kept)
+
+
 def _has_control_characters(value: str) -> bool:
     # Cc covers NUL, tabs, line breaks and the C1 range; Zl/Zp are Unicode line breaks.
     return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in value)
@@ -51,6 +95,15 @@ def valid_email(form: FlaskForm, field: Field) -> None:
     try:
         validate_email(field.data, check_deliverability=False)
     except EmailNotValidError as error:
+        if not field.data.isascii():
+            # Letters of other scripts are welcome (sent with SMTPUTF8, or to the domain's
+            # ASCII form); these ones no mail server could take.
+            raise ValidationError(
+                _l(
+                    "Email cannot be delivered to this address: please check its letters and "
+                    "symbols, or use another address."
+                )
+            ) from error
         raise ValidationError(
             _l("Please enter a valid email address, like name@example.org.")
         ) from error
@@ -64,7 +117,7 @@ def known_country(form: FlaskForm, field: Field) -> None:
 class SignatureForm(FlaskForm):
     first_name = StringField(
         _l("First name"),
-        filters=[clean_text],
+        filters=[strip_format_characters, clean_text],
         validators=[
             DataRequired(_l("Please enter your first name.")),
             Length(max=100, message=_l("Please use at most 100 characters.")),
@@ -74,7 +127,7 @@ class SignatureForm(FlaskForm):
     )
     last_name = StringField(
         _l("Last name"),
-        filters=[clean_text],
+        filters=[strip_format_characters, clean_text],
         validators=[
             DataRequired(_l("Please enter your last name.")),
             Length(max=100, message=_l("Please use at most 100 characters.")),
@@ -98,7 +151,7 @@ class SignatureForm(FlaskForm):
     )
     postcode = StringField(
         _l("Postcode (optional)"),
-        filters=[clean_text],
+        filters=[strip_format_characters, clean_text],
         validators=[
             Optional(),
             Length(max=16, message=_l("Please use at most 16 characters.")),

@@ -9,8 +9,8 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
-    UniqueConstraint,
     and_,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,6 +31,13 @@ class SignatureStatus(enum.StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
     INVALIDATED = "invalidated"  # removed by an organiser cleaning up an attack
+    # The same mailbox as an earlier signature of the campaign, under another spelling (found
+    # when the normalisation learnt that spelling): kept, never counted, never exported.
+    DUPLICATE = "duplicate"
+
+
+# One signature per mailbox and campaign; duplicates (kept for the record) stand aside.
+NOT_DUPLICATE = "status <> 'duplicate'"
 
 
 class Signature(Base):
@@ -41,8 +48,17 @@ class Signature(Base):
 
     __tablename__ = "signatures"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "email_normalised"),
-        CheckConstraint("status IN ('pending', 'confirmed', 'invalidated')", name="status_known"),
+        Index(
+            "uq_signatures_campaign_id_email_normalised",
+            "campaign_id",
+            "email_normalised",
+            unique=True,
+            sqlite_where=text(NOT_DUPLICATE),
+            postgresql_where=text(NOT_DUPLICATE),
+        ),
+        CheckConstraint(
+            "status IN ('pending', 'confirmed', 'invalidated', 'duplicate')", name="status_known"
+        ),
         # The public "recent signers" list and the per-day plots read confirmed rows by time.
         Index("ix_signatures_campaign_status_confirmed", "campaign_id", "status", "confirmed_at"),
         # Covers the dashboard's counts by source and opt-in: an index-only scan instead of
@@ -55,9 +71,11 @@ class Signature(Base):
     # Name and email are emptied ("") when the signature is anonymised (see docs/privacy.md).
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str] = mapped_column(String(254))  # as typed: where email goes
-    # What "already signed" means; NULL once anonymised (NULLs never collide in the
-    # unique constraint).
+    # Where email goes: as typed, with the domain in its IDNA 2008 ASCII form
+    # (identity.delivery_address).
+    email: Mapped[str] = mapped_column(String(254))
+    # What "already signed" means (identity.normalise_email); NULL once anonymised (NULLs
+    # never collide in the unique index).
     email_normalised: Mapped[str | None] = mapped_column(String(254))
     country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2
     postcode: Mapped[str | None] = mapped_column(String(16))
@@ -72,8 +90,8 @@ class Signature(Base):
     locale: Mapped[str] = mapped_column(String(8), default="en")
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
-    # SHA-256 of the token in the confirmation link; the token itself is never stored.
-    confirmation_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # When the newest confirmation link expires: a pending signature whose newest link has
+    # expired may be sent a new one (see signing/services.py). The links are ConfirmationLink.
     confirmation_expires_at: Mapped[datetime | None]
     # Emails sent because this address signed again (re-sent links, "already signed").
     repeat_emails_sent: Mapped[int] = mapped_column(default=0)
@@ -84,6 +102,10 @@ class Signature(Base):
     # The random handle in the unsubscribe and delete links (campaign/tokens.py); NULL once
     # anonymised, which ends those links.
     manage_key: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # The earlier signature this one is a duplicate of (status 'duplicate').
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("signatures.id", ondelete="SET NULL")
+    )
     # When the retention purge removed the personal fields (see privacy/retention.py).
     anonymised_at: Mapped[datetime | None]
 
@@ -105,6 +127,22 @@ class Signature(Base):
             and self.opt_in_withdrawn_at is None
             and self.anonymised_at is None
         )
+
+
+class ConfirmationLink(Base):
+    """One confirmation link sent for a signature: each works until its own expiry, so the
+    email on top of the pile confirms whichever it is. At most the resend cap plus one are
+    kept per signature (the oldest go first)."""
+
+    __tablename__ = "confirmation_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), index=True
+    )
+    # SHA-256 of the token in the link; the token itself is never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
 
 
 def is_counted(status: str, suspect: bool) -> bool:
@@ -148,11 +186,8 @@ declare(
             "manage_key": PersonalColumn(
                 Kind.LINKING, ColumnAction.NULL, "the handle in the supporter's own links"
             ),
-            "confirmation_token_hash": PersonalColumn(
-                Kind.LINKING, ColumnAction.NULL, "hash of the confirmation link's token"
-            ),
             "confirmation_expires_at": PersonalColumn(
-                Kind.LINKABLE, ColumnAction.NULL, "when the confirmation link stops working"
+                Kind.LINKABLE, ColumnAction.NULL, "when the newest confirmation link expires"
             ),
             "signed_at": PersonalColumn(Kind.LINKABLE, ColumnAction.DAY, "consent given"),
             "confirmed_at": PersonalColumn(Kind.LINKABLE, ColumnAction.DAY, "double opt-in"),
@@ -181,10 +216,31 @@ declare(
             "confirmed_at",
             "consent_version",
             "ip_hash",
-            "confirmation_token_hash",
             "confirmation_expires_at",
             "repeat_emails_sent",
             "manage_key",
+            "duplicate_of_id",
         ),
+    )
+)
+
+declare(
+    TableDeclaration(
+        table="confirmation_links",
+        subject=Subject.SUPPORTER,
+        personal={
+            "token_hash": PersonalColumn(
+                Kind.LINKING, ColumnAction.NULL, "hash of a confirmation link's token"
+            ),
+            "expires_at": PersonalColumn(
+                Kind.LINKABLE, ColumnAction.NULL, "when that link stops working"
+            ),
+        },
+        # Links die with their signature: no confirmation after a deletion or anonymisation.
+        on_erasure=RowAction.DELETE,
+        on_anonymisation=RowAction.DELETE,
+        found_by={"signature_id": Match.SIGNATURE_ID},
+        report_as="confirmation_links",
+        report_columns=("signature_id", "token_hash", "expires_at"),
     )
 )

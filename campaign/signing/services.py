@@ -13,18 +13,18 @@ from functools import lru_cache
 from typing import Any, cast
 
 from flask_babel import force_locale, gettext
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.sql.dml import ReturningInsert
 
 from campaign import signals
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import CampaignText, campaign_text
 from campaign.database import DbSession, insert_for
-from campaign.identity import normalise_email
+from campaign.identity import delivery_address, normalise_email
 from campaign.links import public_url_for
 from campaign.mail.supporter import email_supporter
 from campaign.signing.consent import CONSENT_VERSION
-from campaign.signing.models import Signature, SignatureStatus
+from campaign.signing.models import ConfirmationLink, Signature, SignatureStatus
 from campaign.tallies.services import add_to_tally
 from campaign.tokens import TokenInvalid, hash_token, new_manage_key, new_token
 
@@ -83,7 +83,10 @@ def _insert_if_new(dialect: str) -> ReturningInsert[Any]:
     table = cast(Table, Signature.__table__)
     return (
         insert(table)
-        .on_conflict_do_nothing(index_elements=["campaign_id", "email_normalised"])
+        .on_conflict_do_nothing(
+            index_elements=["campaign_id", "email_normalised"],
+            index_where=table.c.status != SignatureStatus.DUPLICATE.value,
+        )
         .returning(table.c.id)
     )
 
@@ -114,11 +117,13 @@ def sign_petition(
 
     token, token_hash = new_token()
     manage_key = new_manage_key()
+    # Stored and delivered to in its IDNA 2008 form (the form validated it already).
+    recipient = delivery_address(data.email) or data.email.strip()
     values: dict[str, object] = {
         "campaign_id": campaign.id,
         "first_name": data.first_name,
         "last_name": data.last_name,
-        "email": data.email,
+        "email": recipient,
         "email_normalised": normalise_email(data.email),
         "country": data.country,
         "postcode": data.postcode or None,
@@ -127,7 +132,6 @@ def sign_petition(
         "status": SignatureStatus.PENDING,
         "locale": data.locale,
         "signed_at": now,
-        "confirmation_token_hash": token_hash,
         "confirmation_expires_at": now + policy.token_lifetime,
         "repeat_emails_sent": 0,
         "consent_version": CONSENT_VERSION,
@@ -139,12 +143,73 @@ def sign_petition(
     new_id = cast(int | None, session.execute(statement, values).scalar())
 
     if new_id is not None:
+        _add_link(session, new_id, token_hash, now + policy.token_lifetime, now, keep=0)
         signals.signature_created.send(campaign.id, session=session, signature_id=new_id, now=now)
         _queue_confirmation(
-            session, campaign, text, new_id, manage_key, data.email, data.locale, token, now
+            session,
+            campaign,
+            text,
+            new_id,
+            manage_key,
+            recipient,
+            data.locale,
+            token,
+            now,
+            first_name=data.first_name,
         )
         return SignOutcome.NEW
-    return _signed_again(session, campaign, text, values, data, token, now, policy)
+    return _signed_again(session, campaign, text, values, token, token_hash, now, policy)
+
+
+# What a new submission replaces on a pending signature: the latest details are the ones
+# confirmed (the confirm page shows the name and the news choice).
+_RESUBMITTED = (
+    "first_name",
+    "last_name",
+    "email",
+    "country",
+    "postcode",
+    "opt_in",
+    "source",
+    "locale",
+    "consent_version",
+    "ip_hash",
+    "suspect",
+)
+
+
+def _add_link(
+    session: DbSession,
+    signature_id: int,
+    token_hash: str,
+    expires_at: datetime,
+    now: datetime,
+    *,
+    keep: int,
+) -> None:
+    """Record a new confirmation link, after dropping the signature's expired links and all
+    but its `keep` newest others: the live links stay bounded by the resend cap."""
+    session.execute(
+        delete(ConfirmationLink)
+        .where(ConfirmationLink.signature_id == signature_id)
+        .where(ConfirmationLink.expires_at <= now),
+        execution_options={"synchronize_session": False},
+    )
+    older = session.scalars(
+        select(ConfirmationLink.id)
+        .where(ConfirmationLink.signature_id == signature_id)
+        .order_by(ConfirmationLink.id.desc())
+        .offset(keep)
+    ).all()
+    if older:
+        session.execute(
+            delete(ConfirmationLink).where(ConfirmationLink.id.in_(older)),
+            execution_options={"synchronize_session": False},
+        )
+    session.add(
+        ConfirmationLink(signature_id=signature_id, token_hash=token_hash, expires_at=expires_at)
+    )
+    session.flush()
 
 
 def _signed_again(
@@ -152,8 +217,8 @@ def _signed_again(
     campaign: Campaign,
     text: CampaignText,
     values: dict[str, object],
-    data: SignatureInput,
     token: str,
+    token_hash: str,
     now: datetime,
     policy: SigningPolicy,
 ) -> SignOutcome:
@@ -161,56 +226,98 @@ def _signed_again(
         select(Signature)
         .where(Signature.campaign_id == campaign.id)
         .where(Signature.email_normalised == values["email_normalised"])
+        .where(Signature.status != SignatureStatus.DUPLICATE)
         .with_for_update()
     ).scalar_one()
-    expired = (
-        existing.confirmation_expires_at is not None and existing.confirmation_expires_at <= now
+    if existing.status == SignatureStatus.INVALIDATED:
+        # Removed in a clean-up: its links can never confirm, so none is sent (the page is
+        # the same as for every other outcome). See docs/security.md.
+        return SignOutcome.NOTHING_SENT
+    pending = existing.status == SignatureStatus.PENDING
+    if pending:
+        for name in _RESUBMITTED:
+            setattr(existing, name, values[name])
+    # Only a pending signature's expiry lifts the cap: its links no longer work, so it needs
+    # a new one. A confirmed signature needs nothing, however long ago it signed.
+    expired = pending and (
+        existing.confirmation_expires_at is None or existing.confirmation_expires_at <= now
     )
     if existing.repeat_emails_sent >= policy.repeat_email_limit and not expired:
+        session.flush()
         return SignOutcome.NOTHING_SENT
 
     existing.repeat_emails_sent += 1
     # Only anonymised signatures have no key, and they match no address any more.
     assert existing.manage_key is not None
+    recipient = str(values["email"])
+    locale = str(values["locale"])
     # Email goes to the address typed this time: it is the same mailbox after normalisation,
     # and the one the person is watching now.
     if existing.confirmed:
-        with force_locale(data.locale):
+        with force_locale(locale):
             subject = gettext("You have already signed: %(title)s", title=text.title)
         email_supporter(
             session,
             signature_id=existing.id,
             manage_key=existing.manage_key,
-            recipient=data.email,
+            recipient=recipient,
             subject=subject,
             template="already_signed",
             context={
                 "campaign": email_campaign(campaign, text),
-                "campaign_url": public_url_for(
-                    "signing.show", slug=campaign.slug, lang=data.locale
-                ),
+                "first_name": existing.first_name,
+                "campaign_url": public_url_for("signing.show", slug=campaign.slug, lang=locale),
             },
             now=now,
-            locale=data.locale,
+            locale=locale,
         )
         session.flush()
         return SignOutcome.ALREADY_SIGNED_EMAILED
 
-    existing.confirmation_token_hash = values["confirmation_token_hash"]  # type: ignore[assignment]
-    existing.confirmation_expires_at = values["confirmation_expires_at"]  # type: ignore[assignment]
-    session.flush()
+    expires_at = now + policy.token_lifetime
+    existing.confirmation_expires_at = expires_at
+    _add_link(session, existing.id, token_hash, expires_at, now, keep=policy.repeat_email_limit)
     _queue_confirmation(
         session,
         campaign,
         text,
         existing.id,
         existing.manage_key,
-        data.email,
-        data.locale,
+        recipient,
+        locale,
         token,
         now,
+        first_name=existing.first_name,
     )
     return SignOutcome.CONFIRMATION_RESENT
+
+
+def resend_confirmation(
+    session: DbSession,
+    campaign: Campaign,
+    email: str,
+    *,
+    now: datetime,
+    policy: SigningPolicy,
+) -> SignOutcome:
+    """Send the email again to an address that signed this campaign, as signing again with
+    the details it has would: a new link if pending, "already signed" if confirmed, within
+    the same cap. An address that did not sign gets nothing; the caller shows the same page
+    whatever happened."""
+    existing = session.scalar(
+        select(Signature)
+        .where(Signature.campaign_id == campaign.id)
+        .where(Signature.email_normalised == normalise_email(email))
+        .where(Signature.status != SignatureStatus.DUPLICATE)
+    )
+    if existing is None:
+        return SignOutcome.NOTHING_SENT
+    # Its own details, unchanged: only a new submission of the form replaces them.
+    values: dict[str, object] = {name: getattr(existing, name) for name in _RESUBMITTED}
+    values["email_normalised"] = existing.email_normalised
+    text = campaign_text(session, campaign, existing.locale)
+    token, token_hash = new_token()
+    return _signed_again(session, campaign, text, values, token, token_hash, now, policy)
 
 
 def _queue_confirmation(
@@ -223,8 +330,11 @@ def _queue_confirmation(
     locale: str,
     token: str,
     now: datetime,
+    *,
+    first_name: str | None = None,
 ) -> None:
-    """Queue the confirmation email, written in the language the supporter signed in."""
+    """Queue the confirmation email, written in the language the supporter signed in, and
+    greeting them by their first name."""
     with force_locale(locale):
         subject = gettext("Please confirm your signature: %(title)s", title=text.title)
     email_supporter(
@@ -236,6 +346,7 @@ def _queue_confirmation(
         template="confirm",
         context={
             "campaign": email_campaign(campaign, text),
+            "first_name": first_name,
             # The page behind the link speaks the same language as the email.
             "confirm_url": public_url_for("signing.confirm", token=token, lang=locale),
         },
@@ -254,14 +365,18 @@ def find_signature_by_token(session: DbSession, token: str, now: datetime) -> Si
     """The signature a confirmation link belongs to; raises if the link is not valid (now)."""
     if not token or len(token) > 100:
         raise TokenInvalid()
-    signature = session.scalar(
-        select(Signature).where(Signature.confirmation_token_hash == hash_token(token))
-    )
-    if signature is None or signature.status == SignatureStatus.INVALIDATED:
+    found = session.execute(
+        select(Signature, ConfirmationLink.expires_at)
+        .join(ConfirmationLink, ConfirmationLink.signature_id == Signature.id)
+        .where(ConfirmationLink.token_hash == hash_token(token))
+    ).first()
+    if found is None:
         raise TokenInvalid()
-    if signature.status == SignatureStatus.PENDING and (
-        signature.confirmation_expires_at is None or signature.confirmation_expires_at <= now
-    ):
+    signature, expires_at = found
+    if signature.status in (SignatureStatus.INVALIDATED, SignatureStatus.DUPLICATE):
+        raise TokenInvalid()
+    # Each link works until its own expiry, whichever of the signature's links it is.
+    if signature.status == SignatureStatus.PENDING and expires_at <= now:
         campaign = session.get(Campaign, signature.campaign_id)
         assert campaign is not None
         raise TokenExpired(campaign)

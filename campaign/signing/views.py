@@ -21,8 +21,10 @@ from flask import (
 from flask_babel import get_locale
 from werkzeug.wrappers import Response as BaseResponse
 
+from campaign.branding.services import NextStep
+from campaign.branding.views import current_identity
 from campaign.campaigns.models import Campaign
-from campaign.campaigns.services import featured_campaign
+from campaign.campaigns.services import featured_campaign, find_campaign_by_slug
 from campaign.countries import country_name
 from campaign.database import utcnow
 from campaign.extensions import csrf, db, limiter
@@ -46,6 +48,7 @@ from campaign.signing.page import (
     render_fresh_campaign_page,
     signing_policy,
 )
+from campaign.signing.resend import mask_email, remember_signer, signer_email
 from campaign.signing.services import (
     CampaignClosed,
     ConfirmOutcome,
@@ -63,13 +66,23 @@ log = logging.getLogger(__name__)
 bp = Blueprint("signing", __name__)
 
 
+# The only parameters `/` passes on to the campaign page. Copying the whole query into
+# `url_for` would let `?slug=` break it and `?_external=1&_scheme=` point the redirect at
+# whatever Host the request named.
+FORWARDED_PARAMETERS = ("source", "lang")
+
+
+def forwarded_query() -> dict[str, Any]:
+    """The share source and language of this request, to keep on a redirect."""
+    return {name: request.args[name] for name in FORWARDED_PARAMETERS if name in request.args}
+
+
 @bp.get("/")
 def index() -> BaseResponse:
     campaign = featured_campaign(db.session)
     if campaign is None:
         abort(404)
-    query: dict[str, Any] = request.args.to_dict()  # keep ?source= and ?lang= on the way
-    return redirect(url_for("signing.show", slug=campaign.slug, **query))
+    return redirect(url_for("signing.show", slug=campaign.slug, **forwarded_query()))
 
 
 # The form validates its own CSRF token, so a failure shows the form again with what the
@@ -86,7 +99,7 @@ def index() -> BaseResponse:
 )
 def show(slug: str) -> BaseResponse:
     campaign = campaign_or_404(slug)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD is a GET without the body (uptime checks)
         return render_fresh_campaign_page(campaign, request.args.get("source", "")[:64])
 
     form = SignatureForm()
@@ -124,6 +137,7 @@ def show(slug: str) -> BaseResponse:
         db.session.rollback()
         return render_campaign_page(campaign, form, status=403, closed=True)
     db.session.commit()
+    remember_signer(campaign.slug, data.email)
     # Every outcome (new, signed before, confirmed before) gets this same redirect, so the
     # response never tells whether an address had signed.
     return redirect(url_for("signing.signed", slug=campaign.slug), code=303)
@@ -132,10 +146,20 @@ def show(slug: str) -> BaseResponse:
 @bp.get("/campaigns/<slug>/signed")
 def signed(slug: str) -> Response:
     campaign = campaign_or_404(slug)
+    email = signer_email(campaign.slug)
     page = render_template(
-        "signing/check_email.html", campaign=campaign, text=localized_text(campaign)
+        "signing/check_email.html",
+        campaign=campaign,
+        text=localized_text(campaign),
+        sent_to=mask_email(email) if email else None,
+        can_resend=email is not None,
+        resent=request.args.get("resent") == "1",
+        share_url=public_url_for("signing.show", slug=campaign.slug),
     )
-    return make_response(page)
+    response = make_response(page)
+    # It shows this visitor's own address: no shared cache may keep it.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/campaigns/<slug>.json")
@@ -170,6 +194,21 @@ def _link_problem(error: TokenInvalid | TokenExpired) -> Response:
     return make_response(render_template("signing/link_invalid.html"), 404)
 
 
+def _next_campaign(campaign: Campaign) -> dict[str, str] | None:
+    """The other campaign the organisers ask new supporters to sign, if they chose one."""
+    identity = current_identity()
+    slug = identity.next_campaign_slug
+    if identity.next_step is not NextStep.CAMPAIGN or not slug or slug == campaign.slug:
+        return None
+    other = find_campaign_by_slug(db.session, slug)
+    if other is None:
+        return None
+    return {
+        "title": localized_text(other).title,
+        "url": url_for("signing.show", slug=other.slug, source="thanks-next"),
+    }
+
+
 @bp.get("/confirm/<token>")
 @token_in_url
 def confirm(token: str) -> Response:
@@ -187,6 +226,8 @@ def confirm(token: str) -> Response:
             text=localized_text(campaign),
             already=signature.confirmed,
             token=token,
+            signer_name=f"{signature.first_name} {signature.last_name}",
+            news=signature.opt_in,
         )
     )
 
@@ -213,6 +254,7 @@ def confirm_post(token: str) -> Response:
     # Read afresh, not from the page cache: the signer must see their own signature counted.
     count = read_tally(db.session, campaign.id).signature_count
     text = localized_text(campaign)
+    next_campaign = _next_campaign(campaign)
     db.session.expunge(campaign)  # keeps its loaded values readable after the commit
     db.session.commit()
     return make_response(
@@ -223,5 +265,6 @@ def confirm_post(token: str) -> Response:
             already=outcome is ConfirmOutcome.ALREADY_CONFIRMED,
             signature_count=count,
             share_url=public_url_for("signing.show", slug=campaign.slug),
+            next_campaign=next_campaign,
         )
     )

@@ -147,6 +147,8 @@ def test_a_supporter_signs_confirms_from_the_email_and_sees_the_count(
     # Sending the form empty: the error summary takes focus, each error is tied to its field.
     page.get_by_role("button", name=words.sign).click()
     page.wait_for_selector("#error-summary")
+    # `autofocus` is applied at the browser's next rendering step: wait for it, briefly.
+    page.wait_for_function("() => document.activeElement?.id === 'error-summary'", timeout=3000)
     assert focused_id(page) == "error-summary"
     assert words.summary in page.locator("#error-summary").inner_text()
     first_name = page.get_by_label(words.first_name, exact=True)

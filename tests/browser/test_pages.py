@@ -81,8 +81,9 @@ def test_the_layout_mirrors_for_a_right_to_left_language(visit: Any, seeded: str
     form = page.locator("section.sign").bounding_box()
     text = page.locator("div.text").bounding_box()
     quote = page.locator("div.text blockquote").first
-    assert form and text and form["x"] > text["x"]  # the form is on the reading side: right
-    assert quote.evaluate("e => getComputedStyle(e).borderRightWidth") == "4px"
+    # Beside the text at the end of the line, as on the right in English: here on the left.
+    assert form and text and form["x"] + form["width"] <= text["x"]
+    assert quote.evaluate("e => getComputedStyle(e).borderRightWidth") == "6px"
     assert quote.evaluate("e => getComputedStyle(e).borderLeftWidth") == "0px"
     browsing.screenshot("desktop")
     page.set_viewport_size({"width": 320, "height": 640})

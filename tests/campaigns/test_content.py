@@ -126,6 +126,19 @@ def test_a_campaign_folder_that_cannot_be_read_is_refused_clearly_and_nothing_is
     assert count_rows(app, CampaignTranslation) == 0
 
 
+@pytest.mark.parametrize("folder", ["Stop-It", "stop_it", "stop.it", "-stop", "x" * 65])
+def test_a_slug_that_no_url_could_reach_is_refused(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path, folder: str
+) -> None:
+    write(tmp_path / folder, "en.md", MAIN)
+
+    result = runner.invoke(args=["campaigns", "seed", "--directory", str(tmp_path)])
+
+    assert result.exit_code != 0
+    assert "slug must be lowercase letters, digits and hyphens" in result.output
+    assert count_rows(app, Campaign) == 0
+
+
 def test_two_campaigns_with_one_slug_are_refused(runner: FlaskCliRunner, tmp_path: Path) -> None:
     shutil.copytree(CONTENT_DIR / "surveillance-moratorium", tmp_path / "surveillance-moratorium")
     write(tmp_path, "copy.md", "slug: surveillance-moratorium\n" + MAIN)

@@ -30,6 +30,12 @@ HOSTILE = [
     "\t=1+2",
     "\r=1+2",
     "\n=1+2",
+    # Behind invisible format characters (zero-width space, BOM, right-to-left override):
+    # stored before names were cleaned of them, or by another path.
+    "\u200b=1+1",
+    "\ufeff@SUM(A1:A9)",
+    "\u202e=1+2",
+    "\u202eevil\u202c",
 ]
 # Names that must survive exactly: separators, quotes, line breaks, every script.
 SAFE = [
@@ -50,7 +56,7 @@ SAFE = [
     "Владимир Иванов",
     "Ana 🌍✊🏽",
     "e\u0301 (combining)",
-    "\u202eevil\u202c",
+    "Ana\u200dMaria 👩\u200d💻",
     "<script>alert(1)</script>",
     "1 + 1 = 2",
     "Trailing space ",

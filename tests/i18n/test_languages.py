@@ -248,7 +248,7 @@ def test_the_confirmation_email_is_written_in_the_language_the_supporter_signed_
     text, html = email_bodies(app)  # as the worker renders it when it sends
     assert signature.locale == message.locale == "fr"
     assert message.subject.startswith("Veuillez confirmer votre signature\u00a0: Halte aux")
-    assert text.startswith("Bonjour,")
+    assert text.startswith("Bonjour Léa,")
     assert "Merci d’avoir signé «\u00a0Halte aux logiciels espions" in text
     assert '<html lang="fr" dir="ltr">' in html
     assert "Confirmer ma signature" in html
@@ -280,7 +280,7 @@ def test_an_email_in_english_for_whoever_signs_in_english(
     [message] = outbox(app)
     assert signatures(app)[0].locale == "en"
     assert message.subject.startswith("Please confirm your signature: Stop the spyware")
-    assert email_text(app).startswith("Hello,")
+    assert email_text(app).startswith("Hello Ada,")
 
 
 def test_signing_again_in_another_language_answers_in_that_language(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -121,3 +122,47 @@ def test_the_dashboard_says_when_personal_data_goes_and_how_many_deleted_themsel
     page = organiser_client.get(f"/organiser/campaigns/{campaign}").get_data(as_text=True)
     assert "will be removed 6 months after the campaign closes" in page
     assert "deleted by their supporters so far: 0" in page
+
+
+@pytest.mark.parametrize(
+    "done",
+    [
+        "x",
+        "",
+        "invalidate",
+        "invalidate:",
+        "invalidate:All signatures were checked and are genuine. Thank you,",
+        "invalidate:-3",
+        "invalidate:1e9",
+        "release:<b>5</b>",
+        "delete:12",
+        "invalidate:12:3",
+    ],
+)
+def test_the_outcome_banner_shows_only_an_outcome_the_page_itself_reported(
+    organiser_client: FlaskClient, campaign: str, done: str
+) -> None:
+    """A crafted link must not make a trusted page announce something else (or fail)."""
+    response = organiser_client.get(
+        f"/organiser/campaigns/{campaign}/cleanup", query_string={"done": done}
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'class="notice" role="status"' not in page
+    assert "signatures invalidated" not in page and "signatures released" not in page
+
+
+@pytest.mark.parametrize(
+    ("done", "banner"),
+    [
+        ("invalidate:12", "12 signatures invalidated"),
+        ("release:3", "3 signatures released"),
+    ],
+)
+def test_a_known_outcome_is_shown(
+    organiser_client: FlaskClient, campaign: str, done: str, banner: str
+) -> None:
+    page = organiser_client.get(
+        f"/organiser/campaigns/{campaign}/cleanup", query_string={"done": done}
+    ).get_data(as_text=True)
+    assert banner in page

@@ -247,7 +247,7 @@ def test_an_erasure_request_by_letter_is_handled_with_the_cli(
     assert [s.email for s in signatures(app)] == ["someone.else@example.org"]
     assert confirmed_count(app, campaign) == 0
     assert [m.recipient for m in outbox(app) if m.signature_id is None] == [
-        "Letter.Writer@Example.org"
+        "Letter.Writer@example.org"
     ]
     again = app.test_cli_runner().invoke(
         args=["privacy", "erase", "letter.writer@example.org", "--yes"]

@@ -24,6 +24,7 @@ from campaign.privacy.retention import (
 )
 from tests.factories import make_campaign, sign
 from tests.helpers import (
+    confirmation_links,
     confirmation_path,
     confirmed_count,
     deliver,
@@ -140,11 +141,12 @@ def test_a_closed_campaigns_signatures_are_anonymised_and_the_totals_survive(
     assert f"anonymised 2 signatures ({campaign})" in output
     rows = signatures(app)
     assert len(rows) == 2  # the unconfirmed one is gone
+    assert confirmation_links(app) == []  # no link of theirs works any more
     for row in rows:
         assert (row.first_name, row.last_name, row.email) == ("", "", "")
         assert row.email_normalised is None and row.postcode is None
         assert row.ip_hash is None and row.manage_key is None
-        assert row.confirmation_token_hash is None
+        assert row.confirmation_expires_at is None
         assert row.anonymised_at is not None
         assert row.signed_at.time() == row.confirmed_at.time() == datetime.min.time()  # type: ignore[union-attr]
         assert row.signed_at.tzinfo is not None

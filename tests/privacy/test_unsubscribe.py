@@ -164,7 +164,6 @@ def test_a_link_made_for_one_purpose_never_works_for_another(
     [
         "nonsense",
         "x" * 5000,
-        "%00%ff",
         "<svg onload=alert(1)>",
         "' OR 1=1 --",
         "0" * 32 + "." + "A" * 43,
@@ -182,6 +181,19 @@ def test_made_up_or_hostile_links_get_a_plain_not_valid_page(
             page = response.get_data(as_text=True)
             assert "This link does not work" in page
             assert "<svg" not in page
+    assert signatures(app)[0].opt_in is True
+    assert confirmed_count(app, campaign) == 1
+
+
+def test_a_link_with_bytes_no_link_holds_is_refused_before_any_view(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    _signed_and_confirmed(app, client, campaign)
+    for purpose in ("unsubscribe", "delete"):
+        for method in (client.get, client.post):
+            response = method(f"/{purpose}/%00%ff")
+            assert response.status_code == 400
+            assert "could not understand" in response.get_data(as_text=True)
     assert signatures(app)[0].opt_in is True
     assert confirmed_count(app, campaign) == 1
 

@@ -161,6 +161,33 @@ def test_behind_one_trusted_proxy_each_forwarded_client_has_its_own_limit(
     assert not any(s.suspect for s in signatures(proxied))
 
 
+@pytest.mark.parametrize(
+    "forwarded",
+    ["[2001:db8:1:2::{n}]:{port}", "[2001:db8:1:2::{n}]", "203.0.113.9:{port}"],
+    ids=["ipv6 with port", "ipv6 in brackets", "ipv4 with port"],
+)
+def test_behind_a_trusted_proxy_a_forwarded_port_is_not_a_new_address(
+    make_app: Callable[..., Flask], campaign: str, forwarded: str
+) -> None:
+    """Some proxies write `[2001:db8::5]:443`: each port (and each address of one /64) is
+    still the one subscriber, held to one limit."""
+    proxied = make_app(**LIMITS, TRUSTED_PROXIES=1)
+    client = proxied.test_client()
+    statuses = [
+        signer(
+            client,
+            campaign,
+            n,
+            domain="gmail.com",
+            **{"X-Forwarded-For": forwarded.format(n=n + 1, port=40000 + n)},
+        ).status_code
+        for n in range(7)
+    ]
+    assert statuses == [303] * 6 + [429]
+    assert [s.suspect for s in signatures(proxied)] == [False] * 3 + [True] * 3
+    assert len({s.ip_hash for s in signatures(proxied)}) == 1
+
+
 def test_an_ipv6_subscriber_counts_as_one_address_across_its_64(
     limited_app: Flask, limited_client: FlaskClient, campaign: str
 ) -> None:

@@ -15,6 +15,7 @@ from campaign.mail.models import OutboxMessage
 from campaign.signing.models import Signature
 from tests.factories import csrf_token, make_campaign, sign, utc
 from tests.helpers import (
+    confirmation_links,
     confirmation_path,
     count_rows,
     email_bodies,
@@ -41,7 +42,9 @@ def test_signing_stores_a_pending_signature_and_queues_one_confirmation_email(
     assert signature.opt_in is True
     assert signature.source == "twitter"
     assert signature.consent_version
-    assert signature.confirmation_token_hash and len(signature.confirmation_token_hash) == 64
+    [link] = confirmation_links(app)
+    assert len(link.token_hash) == 64 and link.signature_id == signature.id
+    assert link.expires_at == signature.confirmation_expires_at
     assert signature.confirmation_expires_at > signature.signed_at
     [message] = outbox(app)
     assert message.recipient == "ada@example.org"
@@ -58,7 +61,7 @@ def test_the_token_itself_and_the_client_address_are_never_stored(
     sign(client, campaign)
     [signature] = signatures(app)
     token = email_text(app, 0).split("/confirm/")[1].split()[0]
-    assert token not in (signature.confirmation_token_hash or "")
+    assert all(token not in link.token_hash for link in confirmation_links(app))
     assert signature.ip_hash and len(signature.ip_hash) == 64
     assert "127.0.0.1" not in signature.ip_hash
 
@@ -87,12 +90,12 @@ def test_signing_again_gives_the_same_response_and_resends_the_link_not_a_second
     assert count_rows(app, Signature) == 1
     messages = outbox(app)
     assert len(messages) == 2
-    assert messages[1].recipient == "ADA@Example.org"
+    assert messages[1].recipient == "ADA@example.org"  # the domain in its IDNA form
     assert "/confirm/" in email_text(app, 1)
-    # The newest link replaces the old one.
+    # A new link, and the first one still works (see test_confirmation.py).
     old, new = (email_text(app, n).split("/confirm/")[1].split()[0] for n in (0, 1))
     assert old != new
-    assert client.get(f"/confirm/{old}").status_code == 404
+    assert client.get(f"/confirm/{old}").status_code == 200
     assert client.get(f"/confirm/{new}").status_code == 200
 
 
@@ -332,3 +335,63 @@ def test_unknown_fields_are_ignored(app: Flask, client: FlaskClient, campaign: s
     response = sign(client, campaign, status="confirmed", id="999", is_admin="1")
     assert response.status_code == 303
     assert signatures(app)[0].status == "pending"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("\u202eecalevoL", "ecalevoL"),  # right-to-left override: shown as "Lovelace"
+        ("Love\u202elace\u202c", "Lovelace"),
+        ("\u2067Lovelace\u2069", "Lovelace"),  # isolates
+        ("Love\u200blace", "Lovelace"),  # zero-width space
+        ("\ufeffLovelace", "Lovelace"),  # BOM
+        ("Love\u00adlace", "Lovelace"),  # soft hyphen
+        ("\u200b=1+1", "=1+1"),  # the formula guard sees the `=` (see tests/exports)
+        ("Ada \u200b", "Ada"),
+        ("Ana 👩\u200d💻", "Ana 👩\u200d💻"),  # a joiner inside an emoji sequence is kept
+        ("Ana 👨🏽\u200d🚀", "Ana 👨🏽\u200d🚀"),
+        ("Ana \U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f", None),
+        ("\u0646\u06cc\u200c\u0645\u0627", None),  # Persian: the non-joiner is spelling
+        ("\u0915\u094d\u200d\u0937\u093e", None),  # Devanagari: the joiner is spelling
+    ],
+)
+def test_invisible_format_characters_are_dropped_from_names_except_where_they_spell(
+    app: Flask, client: FlaskClient, campaign: str, typed: str, stored: str | None
+) -> None:
+    response = sign(client, campaign, last_name=typed, postcode="\u200b75011\u202e")
+    assert response.status_code == 303
+    [signature] = signatures(app)
+    assert signature.last_name == (typed if stored is None else stored)
+    assert signature.postcode == "75011"
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name"])
+def test_a_name_of_only_invisible_characters_is_an_empty_name(
+    app: Flask, client: FlaskClient, campaign: str, field: str
+) -> None:
+    response = sign(client, campaign, **{field: "\u200b\u202e\ufeff"})
+    assert response.status_code == 422
+    assert f'id="{field}-error"' in response.get_data(as_text=True)
+    assert count_rows(app, Signature) == 0
+
+
+def test_a_supporter_in_kosovo_can_sign(app: Flask, client: FlaskClient, campaign: str) -> None:
+    """Kosovo (XK) is in CLDR's list of territories, not in ISO's (pycountry)."""
+    english = client.get(f"/campaigns/{campaign}").get_data(as_text=True)
+    french = client.get(f"/campaigns/{campaign}?lang=fr").get_data(as_text=True)
+    assert '<option value="XK">Kosovo</option>' in english
+    assert '<option value="XK">Kosovo</option>' in french
+
+    assert sign(client, campaign, country="XK").status_code == 303
+    [signature] = signatures(app)
+    assert signature.country == "XK"
+
+
+@pytest.mark.parametrize("code", ["EU", "UN", "ZZ", "QO", "XA", "IC", "AC", "001"])
+def test_regions_and_codes_that_are_not_a_country_are_refused(
+    app: Flask, client: FlaskClient, campaign: str, code: str
+) -> None:
+    page = client.get(f"/campaigns/{campaign}").get_data(as_text=True)
+    assert f'<option value="{code}">' not in page
+    assert sign(client, campaign, country=code).status_code == 422
+    assert count_rows(app, Signature) == 0

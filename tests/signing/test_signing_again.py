@@ -1,0 +1,147 @@
+"""Signing again with the same mailbox: every link sent works until its own expiry, the
+latest details are the ones confirmed, the resend cap holds, and no dead link is sent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from campaign.database import utcnow
+from campaign.extensions import db
+from campaign.organisers.cleanup import BulkAction, SignatureFilters, apply_batch
+from campaign.signing.models import ConfirmationLink, Signature
+from tests.factories import sign
+from tests.helpers import (
+    confirmation_links,
+    confirmation_path,
+    confirmed_count,
+    outbox,
+    signatures,
+)
+
+
+def _age(app: Flask, days: int) -> None:
+    """Move every signature and link `days` into the past, as if that time had gone by."""
+    with app.app_context():
+        shift = timedelta(days=days)
+        for signature in db.session.scalars(select(Signature)):
+            signature.signed_at -= shift
+            if signature.confirmation_expires_at is not None:
+                signature.confirmation_expires_at -= shift
+        for link in db.session.scalars(select(ConfirmationLink)):
+            link.expires_at -= shift
+        db.session.commit()
+
+
+def test_the_first_emails_link_still_confirms_after_signing_again(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    sign(client, campaign)
+    first = confirmation_path(app, 0)
+    sign(client, campaign)
+    second = confirmation_path(app, 1)
+    assert first != second
+
+    page = client.post(first)
+    assert page.status_code == 200
+    assert "Thank you" in page.get_data(as_text=True)
+    assert confirmed_count(app, campaign) == 1
+    # The other link now says "already confirmed"; nothing counts twice.
+    again = client.get(second).get_data(as_text=True)
+    assert "already confirmed" in again
+    assert client.post(second).status_code == 200
+    assert confirmed_count(app, campaign) == 1
+
+
+def test_live_links_stay_bounded_by_the_resend_cap_and_each_keeps_its_own_expiry(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    for _ in range(10):
+        sign(client, campaign)
+    cap = app.config["CONFIRMATION_RESENDS"]
+    assert len(confirmation_links(app)) == cap + 1 == len(outbox(app))
+
+    # The newest link's expiry passes: signing again sends a new one; the expired links go,
+    # and the set stays bounded.
+    _age(app, app.config["CONFIRMATION_TOKEN_DAYS"] + 1)
+    expired = confirmation_path(app, -1)
+    assert client.post(expired).status_code == 410
+    sign(client, campaign)
+    assert len(confirmation_links(app)) == 1
+    assert client.post(confirmation_path(app)).status_code == 200
+    assert confirmed_count(app, campaign) == 1
+
+
+def test_the_latest_details_and_consent_are_the_ones_confirmed_and_shown(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    # Someone else signs first with the victim's address, their details, and news ticked.
+    sign(
+        client,
+        campaign,
+        first_name="Mallory",
+        last_name="Prank",
+        email="victim@example.org",
+        country="FR",
+        postcode="75001",
+        opt_in="y",
+    )
+    first = confirmation_path(app, 0)
+    # The real person signs with her own details, news unticked.
+    sign(client, campaign, first_name="Vera", last_name="Real", email="victim@example.org")
+
+    page = client.get(first).get_data(as_text=True)  # whichever link she opens
+    assert "Vera Real" in page and "Mallory" not in page
+    assert "No news" in page
+    assert client.post(first).status_code == 200
+
+    [signature] = signatures(app)
+    assert (signature.first_name, signature.last_name) == ("Vera", "Real")
+    assert (signature.country, signature.postcode) == ("GB", None)
+    assert signature.opt_in is False
+    assert signature.status == "confirmed"
+    assert confirmed_count(app, campaign) == 1
+
+
+def test_a_confirmed_signature_whose_link_expired_gets_no_more_than_the_cap(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    sign(client, campaign)
+    client.post(confirmation_path(app))
+    _age(app, app.config["CONFIRMATION_TOKEN_DAYS"] + 30)
+
+    for _ in range(10):
+        assert sign(client, campaign).status_code == 303
+
+    already = [m for m in outbox(app) if m.template == "already_signed"]
+    assert len(already) == app.config["CONFIRMATION_RESENDS"]
+
+
+def test_an_invalidated_signature_signing_again_is_sent_no_dead_link(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    sign(client, campaign, email="bot@example.org")
+    with app.app_context():
+        campaign_id = db.session.scalar(select(Signature.campaign_id))
+        assert campaign_id is not None
+        apply_batch(
+            db.session,
+            campaign_id,
+            SignatureFilters(email="bot@example.org"),
+            BulkAction.INVALIDATE,
+            secret_key=app.config["SECRET_KEY"],
+            now=utcnow(),
+            tally_shards=app.config["TALLY_SHARDS"],
+        )
+        db.session.commit()
+    sent_before = len(outbox(app))
+
+    for _ in range(3):
+        response = sign(client, campaign, email="bot@example.org")
+        assert response.status_code == 303  # the same page as every other outcome
+
+    assert len(outbox(app)) == sent_before  # no email whose link would say "not valid"
+    assert [s.status for s in signatures(app)] == ["invalidated"]
