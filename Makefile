@@ -13,7 +13,7 @@ COMPILED   := $(CATALOGUES:.po=.mo)
 EXTRACT    := $(BABEL) extract -F babel.cfg -k _l -k lazy_gettext --add-comments=TRANSLATORS: \
 	--sort-output --add-location=file --no-wrap --project=campaign --ignore-dirs='.* ._ node_modules build instance'
 
-.PHONY: run test lint format typecheck bench install install-dev clean messages translations new-language
+.PHONY: run test lint format typecheck bench mutate install install-dev clean messages translations new-language
 
 run: install instance/secret_key  ## set up and serve on SQLite, with a mail worker beside the web server
 	SECRET_KEY=$$(cat instance/secret_key) $(FLASK) db upgrade
@@ -36,6 +36,16 @@ typecheck: install-dev
 
 bench: install-dev  ## the benchmark (see bench/README.md)
 	$(BIN)/python -m bench
+
+# The core modules mutation testing covers (docs/testing.md, "Mutation testing"); one run each,
+# so a part can be run alone: make mutate MUTATE=campaign.outbox.delivery
+MUTATE ?= campaign.signing.services campaign.tokens campaign.outbox.delivery \
+	campaign.tallies.services campaign.exports.writer campaign.privacy.retention \
+	campaign.privacy.controls campaign.protection.limits
+
+mutate: install-dev  ## mutation testing of the core (slow: not in CI; see docs/testing.md)
+	for module in $(MUTATE); do $(BIN)/mutmut run "$$module.*" || exit 1; done
+	$(BIN)/python bin/mutation-report $(MUTATE)
 
 install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations
@@ -75,4 +85,4 @@ instance/secret_key:
 	chmod 600 $@
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache mutants

@@ -126,16 +126,21 @@ def claim_due(
             and_(c.status == OutboxStatus.SENDING, c.lease_expires_at <= now),
         ),
     )
+    # Picked once, in a materialised CTE: as a plain subquery PostgreSQL may run it again
+    # for each row it updates, and with SKIP LOCKED each run skips the rows the previous one
+    # locked, so the claim would take more than `limit` messages.
     due_ids = (
         select(c.id)
         .where(due)
         .order_by(c.next_attempt_at, c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("due_ids")
+        .prefix_with("MATERIALIZED")
     )
     rows = session.execute(
         update(table)
-        .where(c.id.in_(due_ids.scalar_subquery()))
+        .where(c.id.in_(select(due_ids.c.id)))
         .where(due)
         .values(
             status=OutboxStatus.SENDING,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from flask import Flask, current_app
 
@@ -39,12 +40,13 @@ class _LazySender:
             self._sender.close()
 
 
-def deliver_batch(kind: str) -> DeliveryReport:
-    """Deliver one batch of due messages of `kind` (inside an application context)."""
+def deliver_batch(kind: str, now: Callable[[], datetime] = utcnow) -> DeliveryReport:
+    """Deliver one batch of due messages of `kind` (inside an application context); `now`
+    is the clock (tests drive time through it)."""
     entry = registration(kind)
     policy = entry.policy(current_app.config)
     try:
-        return deliver_due(db.session, kind, _LazySender(kind), now=utcnow, policy=policy)
+        return deliver_due(db.session, kind, _LazySender(kind), now=now, policy=policy)
     finally:
         db.session.remove()
 
@@ -59,13 +61,13 @@ def drain(kind: str) -> DeliveryReport:
             return total
 
 
-def run_kind(kind: str, stop: threading.Event) -> None:
+def run_kind(kind: str, stop: threading.Event, now: Callable[[], datetime] = utcnow) -> None:
     """Deliver due messages of `kind` until `stop` is set; sleep briefly when there is
     nothing to do."""
     poll = registration(kind).policy(current_app.config).poll_seconds
     while not stop.is_set():
         try:
-            report = deliver_batch(kind)
+            report = deliver_batch(kind, now)
         except Exception:  # a database restart must not end the worker
             log.exception("Outbox worker (%s): delivery round failed; trying again shortly", kind)
             stop.wait(max(poll, 5))
@@ -90,9 +92,14 @@ def _in_threads(
     return threads
 
 
-def run_workers(app: Flask, stop: threading.Event, kinds: Iterable[str] | None = None) -> None:
+def run_workers(
+    app: Flask,
+    stop: threading.Event,
+    kinds: Iterable[str] | None = None,
+    now: Callable[[], datetime] = utcnow,
+) -> None:
     """One delivery loop per kind, each in its own thread, until `stop` is set."""
-    threads = _in_threads(app, registered_kinds() if kinds is None else kinds, run_kind, stop)
+    threads = _in_threads(app, registered_kinds() if kinds is None else kinds, run_kind, stop, now)
     # Joined with a timeout, so the main thread still handles SIGTERM and Ctrl-C.
     while any(thread.is_alive() for thread in threads):
         for thread in threads:

@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from argon2 import PasswordHasher
@@ -15,6 +16,7 @@ from flask.testing import FlaskClient
 
 from campaign import create_app
 from campaign.extensions import db
+from campaign.organisers import passwords
 from campaign.organisers.auth import LOGIN_AT
 from tests.factories import PASSWORD, csrf_from, login, make_organiser
 
@@ -106,9 +108,32 @@ def test_a_login_without_its_csrf_token_is_refused_and_the_form_shown_again(
     assert client.get("/organiser/").status_code == 302
 
 
-def test_a_huge_password_is_refused_without_hashing_it(client: FlaskClient, organiser: str) -> None:
+class CountingHasher(PasswordHasher):
+    """The real Argon2id hasher (cheap parameters, as in every test), counting verifications."""
+
+    verified = 0
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        type(self).verified += 1
+        return super().verify(hash, password)
+
+
+def test_a_huge_password_is_refused_without_hashing_it(
+    client: FlaskClient, organiser: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(CountingHasher, "verified", 0)
+    monkeypatch.setattr(
+        passwords, "_hasher", CountingHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+    assert login(client, organiser, "a wrong password").status_code == 422
+    assert CountingHasher.verified == 1  # an ordinary wrong password is hashed
+
     response = login(client, organiser, "x" * 60_000)
+
     assert response.status_code in (413, 422)
+    assert CountingHasher.verified == 1  # the huge one was not
+    if response.status_code == 422:
+        assert "That password is too long." in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

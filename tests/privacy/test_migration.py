@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask_migrate import upgrade
-from sqlalchemy import text
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, text
 
 from campaign import create_app
 from campaign.extensions import db
@@ -50,3 +50,56 @@ def test_signatures_made_before_the_upgrade_get_a_manage_key_each(
         assert len(keys) == 3 and len(set(keys)) == 3
         assert all(len(key) == 32 and int(key, 16) >= 0 for key in keys)
         db.engine.dispose()
+
+
+def test_downgrading_0007_keeps_every_signature_even_anonymised_ones(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": empty_database_url,
+            "INSTANCE_PATH": str(tmp_path),
+        }
+    )
+    with app.app_context():
+        upgrade(revision="0001")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO campaigns (id, slug, locale, title, summary, body, target, goal,"
+                    " featured, show_recent_signers, created_at, updated_at) VALUES (1, 'c', 'en',"
+                    " 'C', 's', 'b', 't', 10, true, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            for n in range(2):
+                connection.execute(
+                    text(
+                        "INSERT INTO signatures (id, campaign_id, first_name, last_name, email,"
+                        " email_normalised, country, opt_in, status, locale, signed_at,"
+                        " repeat_emails_sent, consent_version) VALUES (:id, 1, 'A', 'B', :email,"
+                        " :email, 'FR', false, 'confirmed', 'en', CURRENT_TIMESTAMP, 0,"
+                        " '2026-11-28')"
+                    ),
+                    {"id": n + 1, "email": f"p{n}@example.org"},
+                )
+        upgrade(revision="0007")
+        with db.engine.begin() as connection:
+            # Retention anonymised the second one: no address left.
+            connection.execute(
+                text(
+                    "UPDATE signatures SET email_normalised = NULL, email = '',"
+                    " anonymised_at = CURRENT_TIMESTAMP WHERE id = 2"
+                )
+            )
+
+        downgrade(revision="0006")
+
+        with db.engine.connect() as connection:
+            kept = connection.execute(
+                text("SELECT id, email_normalised FROM signatures ORDER BY id")
+            ).all()
+            columns = {c["name"] for c in inspect(connection).get_columns("signatures")}
+        db.engine.dispose()
+    assert [tuple(row) for row in kept] == [(1, "p0@example.org"), (2, "anonymised-2")]
+    assert not {"manage_key", "anonymised_at", "opt_in_withdrawn_at"} & columns
