@@ -1,7 +1,7 @@
 """organisation identity: name, logo, accent colour and the thank-you page's next step
 
 Revision ID: 0011_organisation_identity
-Revises: 0014_fold_mailboxes
+Revises: 0010_fold_mailboxes
 Create Date: 2026-11-30 00:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011_organisation_identity'
-down_revision = '0014_fold_mailboxes'
+down_revision = '0010_fold_mailboxes'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """signatures.import_key: rows imported from paper sheets, each imported once
 
-Revision ID: 0013_paper_signatures
-Revises: 0012_api_keys
+Revision ID: 0014_paper_signatures
+Revises: 0013_api_keys
 Create Date: 2026-11-30 01:00:00
 
 """
@@ -10,13 +10,13 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0013_paper_signatures'
-down_revision = '0012_api_keys'
+revision = '0014_paper_signatures'
+down_revision = '0013_api_keys'
 branch_labels = None
 depends_on = None
 
 # SQLite's batch mode copies the table, which drops its trigger: it is made again (as in
-# 0012_api_keys).
+# 0013_api_keys).
 SQLITE_DELETION_TRIGGER = """
 CREATE TRIGGER IF NOT EXISTS signatures_record_deletion AFTER DELETE ON signatures
 WHEN OLD.status = 'confirmed'

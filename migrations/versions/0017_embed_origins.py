@@ -1,7 +1,7 @@
 """campaigns.embed_origins: the sites that may frame the embeddable form
 
-Revision ID: 0016_embed_origins
-Revises: 0015_webhooks
+Revision ID: 0017_embed_origins
+Revises: 0016_webhooks
 Create Date: 2026-11-30 01:30:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0016_embed_origins'
-down_revision = '0015_webhooks'
+revision = '0017_embed_origins'
+down_revision = '0016_webhooks'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """organiser accounts: sessions, second factor, invitations, emailed links
 
-Revision ID: 0010_organiser_accounts
+Revision ID: 0012_organiser_accounts
 Revises: 0011_organisation_identity
 Create Date: 2026-11-30 00:24:10.032238
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010_organiser_accounts'
+revision = '0012_organiser_accounts'
 down_revision = '0011_organisation_identity'
 branch_labels = None
 depends_on = None

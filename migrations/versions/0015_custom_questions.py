@@ -1,7 +1,7 @@
 """campaigns.questions and signatures.answers: a campaign's own questions
 
-Revision ID: 0014_custom_questions
-Revises: 0013_paper_signatures
+Revision ID: 0015_custom_questions
+Revises: 0014_paper_signatures
 Create Date: 2026-11-30 01:10:00
 
 Plain ADD COLUMN (no batch copy), so the deletion trigger on signatures stays.
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014_custom_questions'
-down_revision = '0013_paper_signatures'
+revision = '0015_custom_questions'
+down_revision = '0014_paper_signatures'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """webhook endpoints
 
-Revision ID: 0015_webhooks
-Revises: 0014_custom_questions
+Revision ID: 0016_webhooks
+Revises: 0015_custom_questions
 Create Date: 2026-11-30 01:20:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0015_webhooks'
-down_revision = '0014_custom_questions'
+revision = '0016_webhooks'
+down_revision = '0015_custom_questions'
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@ in their IDNA 2008 form, rows that are one mailbox under several spellings folde
 earliest stays, the others become duplicates: kept, never counted, never exported), and the
 tallies recounted
 
-Revision ID: 0014_fold_mailboxes
+Revision ID: 0010_fold_mailboxes
 Revises: 0009_outbox_kinds
 Create Date: 2026-11-30 01:15:00
 
@@ -18,7 +18,7 @@ from alembic import op
 # The normalisation this release compares addresses with: folding must agree with it.
 from campaign.identity import delivery_address, normalise_email
 
-revision = "0014_fold_mailboxes"
+revision = "0010_fold_mailboxes"
 down_revision = "0009_outbox_kinds"
 branch_labels = None
 depends_on = None

@@ -1,6 +1,6 @@
 """api keys, deleted-signature records and signatures.modified_at, for the API's sync
 
-Revision ID: 0012_api_keys
+Revision ID: 0013_api_keys
 Revises: 0011_organisation_identity
 Create Date: 2026-11-30 00:40:00
 
@@ -39,8 +39,8 @@ FOR EACH ROW EXECUTE FUNCTION signatures_record_deletion()
 
 
 # revision identifiers, used by Alembic.
-revision = '0012_api_keys'
-down_revision = '0010_organiser_accounts'
+revision = '0013_api_keys'
+down_revision = '0012_organiser_accounts'
 branch_labels = None
 depends_on = None
 
