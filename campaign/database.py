@@ -11,8 +11,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, registry, scoped_session
 
-from campaign.sqlite_writers import queue_writers
-
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -94,22 +92,9 @@ def configure_sqlite(engine: Engine, busy_timeout: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.close()
 
-    turns = queue_writers(engine)  # writers queue in the kernel, not in SQLite's sleeps
-
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
         read_only = connection.get_execution_options().get("read_only", False) or (
             has_request_context() and request.method in ("GET", "HEAD")
         )
-        if read_only:
-            connection.exec_driver_sql("BEGIN")
-            return
-        dbapi_connection = connection.connection.dbapi_connection
-        if turns is not None:
-            turns.take(dbapi_connection)
-        try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            if turns is not None:
-                turns.give_back(dbapi_connection)
-            raise
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -18,7 +18,7 @@ from campaign.webhooks.endpoints import (
     rotate_secret,
     set_active,
 )
-from campaign.webhooks.events import queue_test_event
+from campaign.webhooks.events import forget_endpoints, queue_test_event
 from campaign.webhooks.models import WebhookEndpoint
 from campaign.webhooks.transport import UnsafeUrl
 
@@ -65,6 +65,7 @@ def add_command(slug: str, url: str) -> None:
         raise click.ClickException(f"Refused: {error}.") from error
     _audit("webhook.add", endpoint)
     db.session.commit()
+    forget_endpoints()
     click.echo(f"Endpoint {endpoint.id} receives {slug}'s events. Its secret, shown once:")
     click.echo(secret)
 
@@ -96,6 +97,7 @@ def enable_command(endpoint_id: int) -> None:
     set_active(db.session, endpoint, True, now=utcnow())
     _audit("webhook.enable", endpoint)
     db.session.commit()
+    forget_endpoints()
     click.echo(f"Endpoint {endpoint.id} is active.")
 
 

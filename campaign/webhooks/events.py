@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from campaign import signals
@@ -39,6 +40,23 @@ def _endpoints(session: DbSession, campaign_id: int) -> list[int]:
             .where(WebhookEndpoint.active.is_(True))
         ).all()
     )
+
+
+def _has_endpoints(session: DbSession, campaign_id: int) -> bool:
+    """Whether the campaign has an active endpoint, from the process's short-lived copy
+    (TALLY_CACHE_SECONDS), so that a confirmation on a campaign without webhooks costs no
+    query. An endpoint added in another process is seen within those seconds; the process
+    that adds one forgets the copy at once (`forget_endpoints`)."""
+    cache = current_app.extensions["campaign_page_cache"]
+    found: bool = cache.get(
+        ("webhook-endpoints", campaign_id), lambda: bool(_endpoints(session, campaign_id))
+    )
+    return found
+
+
+def forget_endpoints() -> None:
+    """After endpoints change: the next event reads them afresh in this process."""
+    current_app.extensions["campaign_page_cache"].clear()
 
 
 def queue_event(
@@ -97,7 +115,7 @@ def _identifiers(session: DbSession, campaign_id: int, signature_id: int) -> dic
 def _on_confirmed(
     campaign_id: int, *, session: DbSession, signature_id: int, now: datetime, **_: Any
 ) -> None:
-    if not _endpoints(session, campaign_id):
+    if not _has_endpoints(session, campaign_id):
         return
     suspect = session.scalar(select(Signature.suspect).where(Signature.id == signature_id))
     if suspect is not False:

@@ -26,7 +26,7 @@ from campaign.webhooks.endpoints import (
     rotate_secret,
     set_active,
 )
-from campaign.webhooks.events import queue_test_event
+from campaign.webhooks.events import forget_endpoints, queue_test_event
 from campaign.webhooks.models import WebhookEndpoint
 from campaign.webhooks.transport import UnsafeUrl
 
@@ -103,6 +103,7 @@ def add() -> Response:
         return _index(form, 422, refused=str(error))
     _audit("webhook.add", endpoint)
     db.session.commit()
+    forget_endpoints()
     return _endpoint_page(endpoint, 201, new_secret=secret)
 
 
@@ -142,6 +143,7 @@ def toggle(endpoint_id: int) -> Response:
     set_active(db.session, endpoint, not endpoint.active, now=utcnow())
     _audit("webhook.enable" if endpoint.active else "webhook.disable", endpoint)
     db.session.commit()
+    forget_endpoints()
     return _endpoint_page(endpoint)
 
 

@@ -24,12 +24,16 @@ def _statements(app: Flask) -> list[str]:
 def test_a_confirmation_takes_four_statements_and_is_announced_once(
     app: Flask, make_app: Any, campaign: str
 ) -> None:
+    sign(app.test_client(), campaign, country="KE", email="earlier@example.org")
+    earlier = confirmation_path(app)
     sign(app.test_client(), campaign, country="KE")
     path = confirmation_path(app)
-    # As in production: the campaign and its text come from the process's short-lived copy.
+    # As in production: the campaign, its text and whether it has webhook endpoints come
+    # from the process's short-lived copy, which an earlier confirmation has filled.
     served = make_app(TALLY_CACHE_SECONDS=60)
     client: FlaskClient = served.test_client()
-    client.get(path)  # the link's page: fills the copy, as a real visit does first
+    client.post(earlier)
+    client.get(path)  # the link's page, as a real visit opens it first
     heard: list[int] = []
 
     def listener(sender: int, **kwargs: Any) -> None:
@@ -48,10 +52,10 @@ def test_a_confirmation_takes_four_statements_and_is_announced_once(
     # tally, the count shown: no lookup before the update, no reload after it.
     real = [s for s in statements if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
     assert len(real) <= 3, real
-    assert heard == [signatures(app)[0].id]
-    assert confirmed_count(app, campaign) == 1
+    assert heard == [signatures(app)[1].id]
+    assert confirmed_count(app, campaign) == 2
 
     again = client.post(path)
     assert "already confirmed" in again.get_data(as_text=True)
-    assert heard == [signatures(app)[0].id]  # once
-    assert confirmed_count(app, campaign) == 1
+    assert heard == [signatures(app)[1].id]  # once
+    assert confirmed_count(app, campaign) == 2
