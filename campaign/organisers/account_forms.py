@@ -120,6 +120,13 @@ class PasswordCheckForm(FlaskForm):
     )
 
 
+class ReplaceFactorForm(CodeForm):
+    """Moving the second factor to a new app: the new app's code, and the password, since
+    whoever holds only a logged-in browser must not swap in a factor of their own."""
+
+    current_password = PasswordCheckForm.current_password
+
+
 class InviteForm(FlaskForm):
     email = _email_field(_l("Their email address"))
     role = RadioField(

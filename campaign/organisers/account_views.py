@@ -45,6 +45,7 @@ from campaign.organisers.account_forms import (
     NewEmailForm,
     NewPasswordForm,
     PasswordCheckForm,
+    ReplaceFactorForm,
     RequireSecondFactorForm,
     password_rule_message,
 )
@@ -179,6 +180,14 @@ def login_code() -> BaseResponse:
     response = redirect(next_url or url_for("organiser.dashboard.index"), code=303)
     complete_login(organiser, response)
     return response
+
+
+def _password_ok(organiser: Organiser, form: Any) -> bool:
+    """Whether the form's current password is the account's; if not, the field says so."""
+    if verify_password(organiser.password_hash, form.current_password.data or ""):
+        return True
+    form.current_password.errors = [_("That is not your current password.")]
+    return False
 
 
 def _enrolment_context(organiser: Organiser, secret: str) -> dict[str, Any]:
@@ -371,14 +380,14 @@ def _done(outcome: str) -> BaseResponse:
 
 
 @bp.post("/account/password")
+@limiter.limit(login_limit_per_address, methods=["POST"], scope="reauth-address")
 @login_required
 def change_password_view() -> BaseResponse:
     organiser = current_organiser()
     form = ChangePasswordForm()
     if not form.validate_on_submit():
         return _account_page(_form_status(form), password_form=form)
-    if not verify_password(organiser.password_hash, form.current_password.data or ""):
-        form.current_password.errors = [_("That is not your current password.")]
+    if not _password_ok(organiser, form):
         return _account_page(422, password_form=form)
     try:
         change_password(db.session, organiser, form.password.data or "", now=utcnow())
@@ -392,14 +401,14 @@ def change_password_view() -> BaseResponse:
 
 
 @bp.post("/account/email")
+@limiter.limit(login_limit_per_address, methods=["POST"], scope="reauth-address")
 @login_required
 def change_email_view() -> BaseResponse:
     organiser = current_organiser()
     form = NewEmailForm(prefix="email")
     if not form.validate_on_submit():
         return _account_page(_form_status(form), email_form=form)
-    if not verify_password(organiser.password_hash, form.current_password.data or ""):
-        form.current_password.errors = [_("That is not your current password.")]
+    if not _password_ok(organiser, form):
         return _account_page(422, email_form=form)
     locale = organiser.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     try:
@@ -483,17 +492,21 @@ def end_other_sessions() -> BaseResponse:
 
 
 @bp.route("/account/second-factor", methods=["GET", "POST"])
+@limiter.limit(login_limit_per_address, methods=["POST"], scope="reauth-address")
 @login_required
 def second_factor() -> BaseResponse:
     """Enrol an authenticator app (or replace it): scan, then type a code to confirm."""
     organiser = current_organiser()
-    form = CodeForm()
+    replacing = organiser.has_second_factor
+    form = ReplaceFactorForm() if replacing else CodeForm()
     if request.method != "POST" or organiser.totp_pending_secret is None:
         secret = _pending_secret(organiser)
         return _page("enrol", form=form, **_enrolment_context(organiser, secret))
     context = _enrolment_context(organiser, organiser.totp_pending_secret)
     if not form.validate_on_submit():
         return _page("enrol", _form_status(form), form=form, **context)
+    if replacing and not _password_ok(organiser, form):
+        return _page("enrol", 422, form=form, **context)
     now = utcnow()
     try:
         codes = confirm_enrolment(db.session, organiser, form.code.data or "", now)
@@ -507,16 +520,14 @@ def second_factor() -> BaseResponse:
 
 
 @bp.post("/account/second-factor/recovery-codes")
+@limiter.limit(login_limit_per_address, methods=["POST"], scope="reauth-address")
 @login_required
 def new_recovery_codes_view() -> BaseResponse:
     organiser = current_organiser()
     form = PasswordCheckForm(prefix="codes")
     if not organiser.has_second_factor:
         return _done("second_factor_removed")
-    if not form.validate_on_submit() or not verify_password(
-        organiser.password_hash, form.current_password.data or ""
-    ):
-        form.current_password.errors = [_("That is not your current password.")]
+    if not form.validate_on_submit() or not _password_ok(organiser, form):
         return _account_page(422, codes_form=form)
     now = utcnow()
     codes = new_recovery_codes(db.session, organiser, now)
@@ -528,16 +539,14 @@ def new_recovery_codes_view() -> BaseResponse:
 
 
 @bp.post("/account/second-factor/remove")
+@limiter.limit(login_limit_per_address, methods=["POST"], scope="reauth-address")
 @login_required
 def remove_second_factor_view() -> BaseResponse:
     organiser = current_organiser()
     form = PasswordCheckForm(prefix="remove")
     if second_factor_required(db.session):
         abort(403)
-    if not form.validate_on_submit() or not verify_password(
-        organiser.password_hash, form.current_password.data or ""
-    ):
-        form.current_password.errors = [_("That is not your current password.")]
+    if not form.validate_on_submit() or not _password_ok(organiser, form):
         return _account_page(422, remove_form=form)
     now = utcnow()
     remove_second_factor(db.session, organiser)

@@ -13,7 +13,8 @@ from datetime import datetime
 
 import pyotp
 import segno
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from campaign.database import DbSession
 from campaign.organisers.account_models import AccountPolicy, RecoveryCode
@@ -87,13 +88,27 @@ def verify_code(session: DbSession, organiser: Organiser, code: str, now: dateti
     if organiser.totp_secret is None:
         return None
     step = _matching_step(organiser.totp_secret, code, now, organiser.totp_last_step)
-    if step is not None:
-        organiser.totp_last_step = step
-        session.flush()
+    if step is not None and _spend_step(session, organiser, step):
         return "totp"
     if use_recovery_code(session, organiser, code, now):
         return "recovery"
     return None
+
+
+def _spend_step(session: DbSession, organiser: Organiser, step: int) -> bool:
+    """Record `step` as used, if no request used it (or a later one) first: of two logins
+    racing with one code, only one gets in."""
+    result = session.execute(
+        update(Organiser)
+        .where(Organiser.id == organiser.id)
+        .where(or_(Organiser.totp_last_step.is_(None), Organiser.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(organiser, "totp_last_step", step)  # already written, above
+    return True
 
 
 def _code_hash(code: str) -> str:

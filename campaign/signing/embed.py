@@ -2,11 +2,10 @@
 counter badge (an SVG image for anywhere).
 
 The form is framed only by the campaign's `embed_origins` (CSP `frame-ancestors`); every
-other page keeps `frame-ancestors 'none'`. In a frame on another site the browser sends no
-session cookie (SameSite=Lax), so the form carries a signed, timed token of its own instead
-of the session's CSRF token: it proves the form was fetched from us lately, as the CSRF
-token does for the page, and nothing more is needed for a signature that must be confirmed
-by email anyway.
+other page keeps `frame-ancestors 'none'`. It carries the campaign page's stateless form
+token (`protection/form_token.py`: no cookie is needed, which a frame on another site would
+not send) and refuses posts that the browser says another site sent, as the page does: the
+frame's own form posts from our origin.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
-    current_app,
     make_response,
     redirect,
     render_template,
@@ -23,7 +21,6 @@ from flask import (
 )
 from flask_babel import format_number, get_locale, gettext, ngettext
 from flask_wtf import FlaskForm
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import escape
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -31,6 +28,12 @@ from campaign.campaigns.embedding import parse_origins
 from campaign.campaigns.models import Campaign
 from campaign.extensions import csrf, limiter
 from campaign.i18n import language_tag
+from campaign.protection.form_token import (
+    FormTokenCheck,
+    check_posted_form_token,
+    current_form_token,
+    posted_from_another_site,
+)
 from campaign.protection.headers import allow_framing_by
 from campaign.protection.limits import (
     domain_is_exempt,
@@ -40,6 +43,7 @@ from campaign.protection.limits import (
 )
 from campaign.signing.page import (
     campaign_or_404,
+    cross_site_notice,
     current_tally,
     form_context,
     localized_text,
@@ -49,28 +53,6 @@ from campaign.signing.services import CampaignClosed
 from campaign.signing.views import take_signature
 
 bp = Blueprint("embed", __name__)
-
-_TOKEN_SALT = "embed-form"  # noqa: S105 (a salt, not a secret)
-TOKEN_MAX_AGE = 24 * 3600
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    config = current_app.config
-    keys = [*config.get("SECRET_KEY_FALLBACKS", []), config["SECRET_KEY"]]
-    return URLSafeTimedSerializer(keys, salt=_TOKEN_SALT)
-
-
-def embed_token(campaign: Campaign) -> str:
-    return _serializer().dumps(campaign.slug)
-
-
-def _token_is_valid(campaign: Campaign, token: str | None) -> bool:
-    if not token or len(token) > 200:
-        return False
-    try:
-        return bool(_serializer().loads(token, max_age=TOKEN_MAX_AGE) == campaign.slug)
-    except BadSignature:
-        return False
 
 
 def _framed(campaign: Campaign, response: Response) -> Response:
@@ -86,14 +68,16 @@ def _form_page(
     status: int = 200,
     closed: bool = False,
     token_expired: bool = False,
+    notice: str | None = None,
 ) -> Response:
     html = render_template(
         "signing/embed.html",
-        **form_context(campaign, form, embed_token(campaign), closed),
+        **form_context(campaign, form, current_form_token(campaign.slug), closed),
         form_action=url_for("embed.form", slug=campaign.slug),
         text=localized_text(campaign),
         tally=current_tally(campaign),
         token_expired=token_expired,
+        notice=notice,
         embedded=True,
     )
     return _framed(campaign, make_response(html, status))
@@ -115,9 +99,12 @@ def form(slug: str) -> BaseResponse:
         blank = signing_form(campaign)(meta={"csrf": False})
         blank.source.data = request.args.get("source", "")[:64]
         return _form_page(campaign, blank)
+    if posted_from_another_site():
+        empty = signing_form(campaign)(meta={"csrf": False}, formdata=None)
+        return _form_page(campaign, empty, 403, notice=cross_site_notice())
     submitted = signing_form(campaign)(meta={"csrf": False})
     valid = submitted.validate()
-    if not _token_is_valid(campaign, request.form.get("csrf_token")):
+    if check_posted_form_token(campaign.slug) is not FormTokenCheck.VALID:
         return _form_page(campaign, submitted, 400, token_expired=True)
     if not valid:
         return _form_page(campaign, submitted, 422)

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from campaign.audit.models import AuditEvent
 from campaign.extensions import db
 from campaign.organisers.account_models import RecoveryCode
-from tests.factories import csrf_from, login
+from campaign.organisers.models import Organiser
+from tests.factories import PASSWORD, csrf_from, login
 from tests.organisers.accounts_helpers import (
     code_now,
     enrol_from_account_page,
@@ -217,3 +218,39 @@ def test_the_operator_removes_a_lost_second_factor_on_the_command_line(
     assert organiser_client.get("/organiser/").status_code == 302
     assert login(app.test_client(), organiser).headers["Location"].endswith("/organiser/")
     assert "organiser.second_factor_reset" in actions(app)
+
+
+def test_moving_the_second_factor_to_a_new_app_asks_for_the_password(
+    app: Flask, organiser_client: FlaskClient
+) -> None:
+    old_secret, _ = enrol_from_account_page(organiser_client)
+    page = organiser_client.get("/organiser/account/second-factor").get_data(as_text=True)
+    new_secret = secret_on_page(page)
+    assert 'autocomplete="current-password"' in page
+
+    # A browser left logged in is not enough to swap in a factor of someone else's.
+    refused = organiser_client.post(
+        "/organiser/account/second-factor",
+        data={
+            "csrf_token": csrf_from(page),
+            "code": code_now(new_secret),
+            "current_password": "not the password at all",
+        },
+    )
+    assert refused.status_code == 422
+    assert "That is not your current password." in refused.get_data(as_text=True)
+    with app.app_context():
+        organiser = db.session.scalars(select(Organiser)).one()
+        assert organiser.totp_secret == old_secret
+
+    moved = organiser_client.post(
+        "/organiser/account/second-factor",
+        data={
+            "csrf_token": csrf_from(page),
+            "code": code_now(new_secret),
+            "current_password": PASSWORD,
+        },
+    )
+    assert moved.status_code == 200
+    with app.app_context():
+        assert db.session.scalars(select(Organiser)).one().totp_secret == new_secret

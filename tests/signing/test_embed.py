@@ -108,6 +108,31 @@ def test_the_embedded_form_checks_fields_and_its_token(app: Flask, embeddable: s
     assert signatures(app) == []
 
 
+def test_the_embedded_form_refuses_a_post_another_site_made(app: Flask, embeddable: str) -> None:
+    # The token is public (any GET has one): the browser's word on who sent the post is what
+    # stops another site from making its visitors sign. The frame itself posts from us.
+    client = app.test_client(use_cookies=False)
+    page = client.get(f"/campaigns/{embeddable}/embed").get_data(as_text=True)
+    data = {**signature_form(), "csrf_token": _token(page)}
+
+    refused = client.post(
+        f"/campaigns/{embeddable}/embed",
+        data=data,
+        headers={"Origin": "https://attacker.example", "Sec-Fetch-Site": "cross-site"},
+    )
+    assert refused.status_code == 403
+    assert "another website" in refused.get_data(as_text=True)
+    assert signatures(app) == []
+
+    accepted = client.post(
+        f"/campaigns/{embeddable}/embed",
+        data=data,
+        headers={"Origin": "https://petition.example.org", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert accepted.status_code == 303
+    assert len(signatures(app)) == 1
+
+
 def test_the_counter_is_an_accessible_svg_without_script_cacheable_for_a_minute(
     app: Flask, client: FlaskClient, campaign: str
 ) -> None:
