@@ -87,20 +87,29 @@ def use_key(engine: Engine, key: str, *, now: datetime) -> KeyHolder | None:
     """The holder of a key that is valid now, counting this use; None for a wrong or
     revoked key.
 
-    Finding the key and recording its use is one UPDATE, in a transaction of its own that
-    starts with it: a GET's own transaction only reads (on SQLite it could not start writing
-    once anyone else wrote), and the count is kept even when the request then fails.
+    The key is looked up by a read; only a right key's use is recorded, in a transaction of
+    its own that starts with that UPDATE: a GET's own transaction only reads (on SQLite it
+    could not start writing once anyone else wrote), and the count is kept even when the
+    request then fails.
     """
     if not key or len(key) > MAX_KEY_LENGTH:
         return None
-    with engine.begin() as connection:
+    # A wrong key only reads: a flood of made-up keys never queues for SQLite's write lock.
+    with engine.connect().execution_options(read_only=True) as connection:
         found = connection.execute(
-            update(ApiKey)
+            select(ApiKey.id, ApiKey.campaign_id, ApiKey.read_only)
             .where(ApiKey.key_hash == hash_key(key))
             .where(ApiKey.revoked_at.is_(None))
-            .values(last_used_at=now, use_count=ApiKey.use_count + 1)
-            .returning(ApiKey.id, ApiKey.campaign_id, ApiKey.read_only)
         ).first()
     if found is None:
+        return None
+    with engine.begin() as connection:
+        counted = connection.execute(
+            update(ApiKey)
+            .where(ApiKey.id == found.id)
+            .where(ApiKey.revoked_at.is_(None))  # revoked meanwhile: refused now
+            .values(last_used_at=now, use_count=ApiKey.use_count + 1)
+        ).rowcount
+    if not counted:
         return None
     return KeyHolder(key_id=found.id, campaign_id=found.campaign_id, read_only=found.read_only)

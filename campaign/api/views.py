@@ -216,6 +216,15 @@ def _totals(total: int, paging: Paging) -> dict[str, int]:
     }
 
 
+_PAGING_PARAMETERS = ("filter", "per_page", "page", "cursor")
+
+
+def _paging_query() -> dict[str, str]:
+    """The request's own paging parameters, and only those: anything else in the query (a
+    `slug`, or url_for's `_external`) must not reach url_for."""
+    return {key: value for key, value in request.args.items() if key in _PAGING_PARAMETERS}
+
+
 def _page_links(
     endpoint: str,
     values: dict[str, Any],
@@ -227,7 +236,7 @@ def _page_links(
     query = {key: value for key, value in request.args.items() if key in ("filter",)}
     query["per_page"] = str(paging.per_page)
     links: dict[str, Any] = {
-        "self": {"href": public_url_for(endpoint, **values, **request.args.to_dict())}
+        "self": {"href": public_url_for(endpoint, **values, **_paging_query())}
     }
     if has_more:
         after = {"cursor": page.last.encode()} if page and page.last else {}

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import select
+from sqlalchemy import event, select
 from werkzeug.test import TestResponse
 
 from campaign.api.models import ApiKey
@@ -137,6 +137,34 @@ def test_every_error_under_the_api_is_json_never_html(
     _problem(api("GET", f"/petitions/{campaign}/signatures?cursor=garbage"), 400)
     _problem(api("GET", f"/petitions/{campaign}/signatures?filter=name eq 'x'"), 400)
     _problem(api("GET", f"/petitions/{campaign}/signatures?filter=modified_date gt 'soon'"), 400)
+
+
+def test_stray_query_parameters_are_ignored_and_links_stay_on_our_site(
+    api: Callable[..., TestResponse], campaign: str
+) -> None:
+    # A `slug` in the query used to reach url_for twice (a 500); `_external`, `_scheme` must
+    # never choose where our links point.
+    response = api(
+        "GET", f"/petitions/{campaign}/signatures?slug=x&_scheme=javascript&_external=0&page=1"
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    self_link = response.get_json()["_links"]["self"]["href"]
+    assert self_link.startswith("https://petition.example.org/api/v1/")
+    assert "slug=" not in self_link and "_scheme" not in self_link
+
+
+def test_a_wrong_key_is_refused_by_a_read_alone(
+    app: Flask, runner: FlaskCliRunner, client: FlaskClient, campaign: str
+) -> None:
+    # No write for a made-up key: a flood of them must not queue for SQLite's write lock.
+    key = make_key(runner, "crm")
+    statements: list[str] = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    response = client.get("/api/v1/petitions", headers={"OSDI-API-Token": key + "x"})
+    assert response.status_code == 401
+    assert [s for s in statements if s.lstrip().upper().startswith(("UPDATE", "INSERT"))] == []
+    assert any(s.lstrip().upper().startswith("SELECT") for s in statements)
 
 
 def test_each_key_is_limited_in_rate(
