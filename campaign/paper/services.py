@@ -23,6 +23,7 @@ from wtforms.validators import Length, Optional
 from campaign import signals
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession
+from campaign.exports.writer import neutralise
 from campaign.identity import normalise_email
 from campaign.signing.consent import CONSENT_VERSION
 from campaign.signing.forms import SOURCE_PATTERN, SignatureForm, clean_text, valid_email
@@ -211,5 +212,7 @@ def rejects_csv(sheet: CheckedSheet) -> str:
     writer.writerow(["line", *COLUMNS, "problem"])
     for bad in sheet.bad:
         problem = "; ".join(f"{name}: {messages[0]}" for name, messages in bad.errors.items())
-        writer.writerow([bad.line, *(bad.values.get(name, "") for name in COLUMNS), problem])
+        # Opened in a spreadsheet to be mended: a bad row's cells are the likeliest formulas.
+        cells = (neutralise(bad.values.get(name, "")) for name in COLUMNS)
+        writer.writerow([bad.line, *cells, problem])
     return out.getvalue()

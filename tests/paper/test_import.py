@@ -96,6 +96,19 @@ def test_skip_invalid_imports_the_good_rows_and_writes_the_bad_ones_to_a_file(
     assert "country: Please choose your country" in rejects
 
 
+def test_the_rejects_file_neutralises_formulas_in_the_bad_rows(
+    runner: FlaskCliRunner, campaign: str, tmp_path: Path
+) -> None:
+    # The organiser opens the rejects in a spreadsheet to mend them.
+    sheet = _sheet(tmp_path, GOOD + '=HYPERLINK(""http://x.example""),Doe,,ZZ,\r\n')
+
+    result = runner.invoke(args=["signatures", "import", campaign, str(sheet), "--skip-invalid"])
+
+    assert result.exit_code == 0, result.output
+    rejects = (tmp_path / "stall.rejects.csv").read_text(encoding="utf-8")
+    assert rejects.splitlines()[1].startswith("5,\"'=HYPERLINK(")
+
+
 def test_a_file_that_is_not_a_sheet_is_refused(
     runner: FlaskCliRunner, campaign: str, tmp_path: Path
 ) -> None:
