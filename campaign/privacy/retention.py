@@ -180,9 +180,10 @@ def _delete_stale_pending(
         execution_options={"synchronize_session": False},
     ).all()
     report.pending_deleted += len(gone)
-    signals.signature_deleted.send(
-        None, session=session, signature_ids=list(gone), reason="purged", now=now
-    )
+    if gone:  # a purge that deleted nothing tells no one
+        signals.signature_deleted.send(
+            None, session=session, signature_ids=list(gone), reason="purged", now=now
+        )
 
 
 def _anonymise_campaign(
@@ -212,9 +213,10 @@ def _anonymise_campaign(
         execution_options={"synchronize_session": False},
     ).all()
     report.pending_deleted += len(gone)
-    signals.signature_deleted.send(
-        campaign.id, session=session, signature_ids=list(gone), reason="purged", now=now
-    )
+    if gone:  # a purge that deleted nothing tells no one
+        signals.signature_deleted.send(
+            campaign.id, session=session, signature_ids=list(gone), reason="purged", now=now
+        )
     values = anonymised_values(
         declaration_of(Signature.__tablename__), cut_to_day, anonymised_at=now
     )
