@@ -61,6 +61,7 @@ class PublicResponseGuard(SecureCookieSessionInterface):
 
 StartResponse = Callable[..., Any]
 _Entry = tuple[float, str, list[tuple[str, str]], bytes]
+MAX_BYTES = 32 * 1024 * 1024  # per process: a few hundred pages in every language
 
 
 class PublicResponseCache:
@@ -86,6 +87,7 @@ class PublicResponseCache:
         self.languages = list(languages)
         self.default_language = default_language
         self._entries: dict[tuple[str, ...], _Entry] = {}
+        self._bytes = 0
         self._chosen: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -132,9 +134,13 @@ class PublicResponseCache:
             if close is not None:
                 close()
         with self._lock:
-            if len(self._entries) > 10_000:
+            # Bounded in bytes, whatever queries arrive (`?x=1`, `?x=2` … are all new keys):
+            # past the bound everything is dropped and the next visitors fill it again.
+            if self._bytes + len(data) > MAX_BYTES:
                 self._entries.clear()
+                self._bytes = 0
             self._entries[key] = (now + self.seconds, answer[0], list(answer[1]), data)
+            self._bytes += len(data)
         return [data]
 
 

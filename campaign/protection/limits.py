@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, request
+from flask import current_app, g, request
 from limits import RateLimitItem, parse_many
 
 from campaign.extensions import limiter
@@ -20,8 +20,12 @@ log = logging.getLogger(__name__)
 
 
 def email_domain() -> str:
-    """The domain of the email address in the submitted form, lowercased ('' if none)."""
-    return email_domain_of(request.form.get("email", ""))
+    """The domain of the email address in the submitted form, as addresses are compared
+    ('' if none). Worked out once a request: the limits ask for it several times."""
+    domain: str | None = g.get("email_domain")
+    if domain is None:
+        domain = g.email_domain = email_domain_of(request.form.get("email", ""))
+    return domain
 
 
 def domain_is_exempt() -> bool:

@@ -206,7 +206,7 @@ def _question_field(question: Question, locale: str) -> Field:
     return StringField(
         label,
         description=help_text,
-        filters=[clean_text],
+        filters=[strip_format_characters, clean_text],
         validators=[
             DataRequired(_l("Please answer this question.")) if question.required else Optional(),
             Length(

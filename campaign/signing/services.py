@@ -77,7 +77,6 @@ class SigningPolicy:
 
 
 @lru_cache(maxsize=4)
-@lru_cache(maxsize=4)
 def _insert_if_new(dialect: str) -> ReturningInsert[Any]:
     """`INSERT … ON CONFLICT DO NOTHING RETURNING id`, built once: building it per request
     costs more than running it."""

@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from campaign import http_cache
 from campaign.protection.form_token import FormTokenCheck, check_form_token, issue_form_token
 from campaign.signing.models import Signature
 from tests.factories import (
@@ -257,8 +259,6 @@ def test_the_token_checks_its_campaign_its_age_and_its_keys() -> None:
 def test_a_public_response_that_used_the_session_is_sent_as_private() -> None:
     from flask import Flask, make_response, session
 
-    from campaign import http_cache
-
     other = Flask(__name__)
     other.secret_key = "k"
     http_cache.init_app(other)
@@ -305,3 +305,22 @@ def test_each_process_answers_repeat_views_from_its_own_copy(
     client.get("/organiser/login")
     client.get("/organiser/login")
     assert len(reached) == 6
+
+
+def test_the_process_cache_is_bounded_in_bytes_whatever_queries_arrive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `?x=1`, `?x=2` … are new keys each: the cache must not grow with them.
+
+    page = b"p" * 1000
+
+    def public_page(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Cache-Control", "public, max-age=30")])
+        return [page]
+
+    monkeypatch.setattr(http_cache, "MAX_BYTES", 10_000)
+    cache = http_cache.PublicResponseCache(public_page, 30, ["en"], "en")
+    for n in range(100):
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/campaigns/x", "QUERY_STRING": f"x={n}"}
+        assert b"".join(cache(environ, lambda *a: None)) == page
+        assert cache._bytes <= 10_000 and len(cache._entries) <= 10
