@@ -157,9 +157,7 @@ def _on_deleted(
 ) -> None:
     if campaign_id is None:
         return  # the purge of stale unconfirmed signatures: never announced as confirmed
-    for signature_id in signature_ids:
-        data = _identifiers(session, campaign_id, signature_id)
-        queue_event(session, campaign_id, "signature.deleted", data, now=now)
+    _queue_deletions(session, campaign_id, signature_ids, now)
 
 
 @signals.signature_invalidated.connect
@@ -167,6 +165,20 @@ def _on_invalidated(
     campaign_id: int, *, session: DbSession, signature_ids: list[int], now: datetime, **_: Any
 ) -> None:
     # Removed from the count by an organiser: for a CRM, as good as deleted.
+    _queue_deletions(session, campaign_id, signature_ids, now)
+
+
+def _queue_deletions(
+    session: DbSession, campaign_id: int, signature_ids: list[int], now: datetime
+) -> None:
+    """`signature.deleted` for each signature, reading the endpoints and the campaign once
+    (a clean-up may remove thousands in one go, on a campaign that has no webhooks)."""
+    endpoint_ids = _endpoints(session, campaign_id) if signature_ids else []
+    if not endpoint_ids:
+        return
+    petition = _petition(campaign_id, session)
     for signature_id in signature_ids:
-        data = _identifiers(session, campaign_id, signature_id)
-        queue_event(session, campaign_id, "signature.deleted", data, now=now)
+        data = {"identifiers": [signature_identifier(signature_id)], "petition": petition}
+        queue_event(
+            session, campaign_id, "signature.deleted", data, now=now, endpoint_ids=endpoint_ids
+        )

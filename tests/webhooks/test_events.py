@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import event as sql_event
 from sqlalchemy import select
 
+from campaign import signals
+from campaign.campaigns.models import Campaign
 from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.outbox.delivery import DeliveryReport, deliver_due
@@ -196,3 +199,20 @@ def test_a_paper_signature_is_announced_as_confirmed_with_its_origin(
     assert event["type"] == "signature.confirmed"
     assert event["data"]["origin_system"] == "paper"
     assert event["data"]["person"]["email_addresses"] == []
+
+
+def test_a_bulk_removal_reads_the_endpoints_once_and_queues_one_event_each(
+    app: Flask, endpoint: str, campaign: str
+) -> None:
+    # A clean-up may invalidate thousands at once: no query per signature.
+    statements: list[str] = []
+    with app.app_context():
+        campaign_id = db.session.scalar(select(Campaign.id).where(Campaign.slug == campaign))
+        sql_event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        signals.signature_invalidated.send(
+            campaign_id, session=db.session, signature_ids=list(range(1, 51)), now=utcnow()
+        )
+        db.session.commit()
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 2, reads  # the endpoints, the campaign's slug
+    assert [row.payload["type"] for row in webhook_rows(app)] == ["signature.deleted"] * 50
