@@ -10,11 +10,12 @@ import calendar
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     String,
+    Table,
     and_,
     delete,
     func,
@@ -26,7 +27,8 @@ from sqlalchemy import (
 from campaign import signals
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession, rowcount
-from campaign.mail.models import OutboxMessage, OutboxStatus
+from campaign.mail.models import EMAIL_KIND, OutboxMessage, OutboxStatus
+from campaign.outbox.models import OutboxMessage as QueuedMessage
 from campaign.personal_data import (
     anonymise_rows_of_signatures,
     anonymised_values,
@@ -151,6 +153,7 @@ def purge(session: DbSession, *, now: datetime, policy: RetentionPolicy) -> Purg
         if anonymisation_schedule(session, campaign, policy.anonymise_months).is_due(now):
             _anonymise_campaign(session, campaign, now, report)
     report.emails_deleted += _delete_old_emails(session, now, policy.outbox_days)
+    _delete_old_deliveries(session, now, policy.outbox_days)
     session.flush()
     log.info(
         "Purge: %s unconfirmed signatures deleted, %s signatures anonymised, %s emails deleted",
@@ -237,6 +240,18 @@ def _delete_old_emails(session: DbSession, now: datetime, days: int) -> int:
     return rowcount(
         session,
         delete(OutboxMessage).where(finished).where(or_(old, OutboxMessage.signature_id.is_(None))),
+    )
+
+
+def _delete_old_deliveries(session: DbSession, now: datetime, days: int) -> None:
+    """Delivered or failed messages of the other kinds (webhooks: identifiers only) once
+    `days` old, so their delivery log does not grow for ever."""
+    table = cast(Table, QueuedMessage.__table__)
+    session.execute(
+        delete(table)
+        .where(table.c.kind != EMAIL_KIND)
+        .where(table.c.status.in_([OutboxStatus.SENT, OutboxStatus.FAILED]))
+        .where(func.coalesce(table.c.sent_at, table.c.created_at) <= now - timedelta(days=days))
     )
 
 

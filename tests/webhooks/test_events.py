@@ -216,3 +216,30 @@ def test_a_bulk_removal_reads_the_endpoints_once_and_queues_one_event_each(
     reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(reads) == 2, reads  # the endpoints, the campaign's slug
     assert [row.payload["type"] for row in webhook_rows(app)] == ["signature.deleted"] * 50
+
+
+def test_the_purge_deletes_old_finished_deliveries_and_keeps_the_rest(
+    app: Flask, runner: FlaskCliRunner, endpoint: str, campaign: str
+) -> None:
+    with app.app_context():
+        campaign_id = db.session.scalar(select(Campaign.id).where(Campaign.slug == campaign))
+        signals.signature_invalidated.send(
+            campaign_id, session=db.session, signature_ids=[1, 2, 3], now=utcnow()
+        )
+        db.session.commit()
+        old, finished_recently, pending = webhook_ids = [r.id for r in webhook_rows(app)]
+        long_ago = utcnow() - timedelta(days=31)
+        for message_id, status, when in (
+            (old, OutboxStatus.SENT, long_ago),
+            (finished_recently, OutboxStatus.FAILED, utcnow()),
+            (pending, OutboxStatus.PENDING, long_ago),
+        ):
+            row = db.session.get(OutboxMessage, message_id)
+            assert row is not None
+            row.status, row.created_at, row.sent_at = status, when, when
+        db.session.commit()
+        assert len(webhook_ids) == 3
+
+    assert runner.invoke(args=["privacy", "purge"]).exit_code == 0
+
+    assert [r.id for r in webhook_rows(app)] == [finished_recently, pending]
