@@ -43,9 +43,9 @@ def photo_with_gps(size: tuple[int, int] = (2400, 1600), *, turned: bool = False
 
 
 def picture_bytes(format: str, size: tuple[int, int] = (1600, 900), mode: str = "RGB") -> bytes:
-    colour: tuple[int, ...] = (20, 120, 60, 0) if mode == "RGBA" else (20, 120, 60)
+    image = Image.new("RGBA", size, (20, 120, 60, 0)) if mode == "RGBA" else striped(size)
     output = io.BytesIO()
-    Image.new(mode, size, colour).save(output, format=format)
+    image.convert(mode).save(output, format=format)
     return output.getvalue()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from babel import Locale
 from flask import (
     Blueprint,
     current_app,
@@ -14,6 +15,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
@@ -37,7 +40,6 @@ from campaign.campaigns.images import campaign_image
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession, utcnow
 from campaign.extensions import db
-from campaign.i18n import language_name
 from campaign.organisers.auth import campaign_for_organiser, current_organiser
 from campaign.organisers.models import Organiser
 from campaign.protection.requests import allow_upload
@@ -79,10 +81,14 @@ def picture_form(locales: list[str]) -> PictureForm:
     class Form(PictureForm):
         pass
 
-    for locale in locales:
-        label = _l(
-            "Description of the picture (alt text) in %(language)s",
-            language=language_name(locale),
+    page_locale = str(get_locale())
+    for position, locale in enumerate(locales):
+        # The language named as the page's reader says it ("French" on an English page).
+        language = Locale.parse(locale).get_display_name(page_locale) or locale
+        label = (
+            _("Description of the picture (alt text) in %(language)s (required)", language=language)
+            if position == 0
+            else _("Description of the picture (alt text) in %(language)s", language=language)
         )
         setattr(Form, _alt_field(locale), TextAreaField(label))
     return Form()
