@@ -104,20 +104,16 @@ def save_picture(
     upload: bytes | None,
     alts: dict[str, str | None],
     *,
+    folder: UploadFolder,
+    max_bytes: int,
     actor: Organiser,
     now: datetime,
 ) -> tuple[str, ...]:
     """Check and save the picture and its alt texts, logged in the audit log; the files no
     longer used (to delete after the commit). Raises InvalidPicture, having written nothing."""
     alt_texts = clean_alt_texts(alts, main_locale=campaign.locale)
-    prepared = (
-        prepare_picture(upload, max_bytes=current_app.config["CAMPAIGN_IMAGE_MAX_BYTES"])
-        if upload is not None
-        else None
-    )
-    change = save_campaign_picture(
-        session, campaign, prepared, alt_texts, UploadFolder.of(current_app.config), now=now
-    )
+    prepared = prepare_picture(upload, max_bytes=max_bytes) if upload is not None else None
+    change = save_campaign_picture(session, campaign, prepared, alt_texts, folder, now=now)
     if change:
         record_event(
             session,
@@ -207,7 +203,14 @@ def upload(slug: str) -> BaseResponse:
     alts = {locale: field.data for locale, field in _alt_fields(form, locales)}
     try:
         replaced = save_picture(
-            db.session, campaign, data, alts, actor=current_organiser(), now=utcnow()
+            db.session,
+            campaign,
+            data,
+            alts,
+            folder=UploadFolder.of(current_app.config),
+            max_bytes=current_app.config["CAMPAIGN_IMAGE_MAX_BYTES"],
+            actor=current_organiser(),
+            now=utcnow(),
         )
     except InvalidPicture as invalid:
         db.session.rollback()
