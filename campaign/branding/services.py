@@ -11,10 +11,11 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from campaign.branding.models import OrganisationIdentity
 from campaign.database import DbSession
+from campaign.uploaded_images import Refusal, UploadRefused, open_uploaded_image
 
 IDENTITY_ID = 1
 DEFAULT_ACCENT = "#1d3557"
@@ -140,20 +141,15 @@ def prepare_logo(data: bytes) -> tuple[bytes, int, int]:
     """An uploaded logo, decoded and drawn again as a PNG at most LOGO_BOX: what is stored is
     ours, never the upload (no metadata, no second file hidden in the first). Raises
     InvalidIdentity when it is not a PNG, JPEG or WebP image."""
-    if len(data) > MAX_LOGO_BYTES:
-        raise InvalidIdentity(_l("The logo must be at most 2 MB."))
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in ("PNG", "JPEG", "WEBP"):
-                raise InvalidIdentity(_l("The logo must be a PNG, JPEG or WebP image."))
-            if probe.width * probe.height > MAX_LOGO_PIXELS:
-                raise InvalidIdentity(_l("The logo is too large: at most 25 million pixels."))
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            logo = image.convert("RGBA")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        image = open_uploaded_image(data, max_bytes=MAX_LOGO_BYTES, max_pixels=MAX_LOGO_PIXELS)
+    except UploadRefused as refused:
+        if refused.refusal is Refusal.TOO_MANY_BYTES:
+            raise InvalidIdentity(_l("The logo must be at most 2 MB.")) from None
+        if refused.refusal is Refusal.TOO_MANY_PIXELS:
+            raise InvalidIdentity(_l("The logo is too large: at most 25 million pixels.")) from None
         raise InvalidIdentity(_l("The logo must be a PNG, JPEG or WebP image.")) from None
+    logo = image.convert("RGBA")
     logo.thumbnail(LOGO_BOX, Image.Resampling.LANCZOS)
     output = io.BytesIO()
     logo.save(output, format="PNG", optimize=True)
