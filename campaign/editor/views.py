@@ -139,7 +139,7 @@ def text(slug: str, locale: str) -> BaseResponse:
     form = MainWordsForm() if main else TranslationForm()
     context: dict[str, Any] = {
         "campaign": campaign,
-        "locale": locale,
+        "edited_locale": locale,
         "main": main,
         "original": CampaignWords.of(campaign),
         "language_name": language_name,

@@ -131,6 +131,10 @@ def test_a_campaign_goes_from_draft_to_signed_through_the_browser(
     # Side by side: the English text beside the French fields.
     form = creator_client.get(f"/organiser/campaigns/{SLUG}/text/fr").get_data(as_text=True)
     assert "The Council of Europe" in form and "Libérez la presse" in form
+    assert f'action="/organiser/campaigns/{SLUG}/text/fr"' in form
+    assert f'action="/organiser/campaigns/{SLUG}/text/fr?lang=en"' in creator_client.get(
+        f"/organiser/campaigns/{SLUG}/text/fr?lang=en"
+    ).get_data(as_text=True)
 
     # Complete, it is shown.
     assert save_text(creator_client, SLUG, "fr", **FRENCH).status_code == 303
@@ -277,6 +281,15 @@ def test_a_bad_field_gets_a_clear_error_and_nothing_is_made(
             )
     with app.app_context():
         assert db.session.scalar(select(Campaign.id)) is None
+
+
+def test_the_error_summary_lists_the_fields_in_the_order_of_the_page(
+    creator_client: FlaskClient,
+) -> None:
+    response = create(creator_client, slug="", title="", goal="0")
+    summary = response.get_data(as_text=True).split('class="error-summary"', 1)[1]
+    summary = summary.split("</div>", 1)[0]
+    assert summary.index("#slug") < summary.index("#title") < summary.index("#goal")
 
 
 def test_a_slug_already_taken_gets_a_clear_error(
