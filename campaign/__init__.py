@@ -101,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
     from campaign.api import views as api_views
     from campaign.campaigns import image_views as campaign_image_views
     from campaign.dashboard import views as dashboard_views
+    from campaign.editor import views as editor_views
     from campaign.errors import register_error_pages
     from campaign.exports import views as export_views
     from campaign.organisers import account_views, cleanup_views, identity_settings, image_settings
@@ -124,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
             account_views.bp,
             cleanup_views.bp,
             dashboard_views.bp,
+            editor_views.bp,
             export_views.bp,
             identity_settings.bp,
             api_key_views.bp,

@@ -62,6 +62,7 @@ from campaign.organisers.accounts import (
     request_email_change,
     request_password_reset,
     reset_password,
+    set_campaign_creation,
     set_role,
 )
 from campaign.organisers.auth import (
@@ -580,7 +581,7 @@ def _invite_form(*, submitted: bool) -> InviteForm:
     return form
 
 
-_TEAM_OUTCOMES = {"invited", "role", "factor_reset", "policy", "unchanged"}
+_TEAM_OUTCOMES = {"invited", "role", "creation", "factor_reset", "policy", "unchanged"}
 
 
 def _team_page(status: int = 200, **context: Any) -> Response:
@@ -656,6 +657,20 @@ def role_view(organiser_id: int) -> BaseResponse:
         return _team_page(422, error=_account_error(error))
     db.session.commit()
     return _team_done("role" if changed else "unchanged")
+
+
+@bp.post("/team/<int:organiser_id>/campaign-creation")
+@login_required
+def campaign_creation_view(organiser_id: int) -> BaseResponse:
+    """Let a colleague start new campaigns, or stop them (admins always may)."""
+    admin = _admin()
+    colleague = _colleague(organiser_id)
+    allowed = request.form.get("allowed", "")
+    if allowed not in ("yes", "no"):
+        abort(422)
+    changed = set_campaign_creation(db.session, admin, colleague, allowed == "yes", utcnow())
+    db.session.commit()
+    return _team_done("creation" if changed else "unchanged")
 
 
 @bp.post("/team/<int:organiser_id>/second-factor/reset")

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 
 from campaign.audit.models import AuditEvent
+from campaign.audit.services import COMMAND_LINE
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession
 from campaign.mail.outbox import enqueue_email
@@ -431,6 +432,30 @@ def set_role(
         action="organiser.role",
         details={"organiser": organiser.email, "admin": make_admin},
         now=now,
+    )
+    return True
+
+
+def set_campaign_creation(
+    session: DbSession,
+    admin: Organiser | None,
+    organiser: Organiser,
+    allowed: bool,
+    now: datetime,
+) -> bool:
+    """Let an organiser start new campaigns, or stop them; False if nothing changes.
+    `admin` None is the command line. Admins may always."""
+    if organiser.can_create_campaigns == allowed:
+        return False
+    organiser.can_create_campaigns = allowed
+    session.flush()
+    record_account_event(
+        session,
+        actor=admin,
+        action="organiser.campaign_creation",
+        details={"organiser": organiser.email, "allowed": allowed},
+        now=now,
+        actor_label=COMMAND_LINE,
     )
     return True
 

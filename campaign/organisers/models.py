@@ -33,6 +33,9 @@ class Organiser(Base):
     # Argon2id, in the PHC string format (parameters and salt included).
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(default=False)
+    # May start new campaigns (admins always may); set on the team page or with
+    # `flask organisers allow-create`.
+    can_create_campaigns: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -25,7 +25,7 @@ from campaign.branding.services import NextStep
 from campaign.branding.views import current_identity
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.questions import campaign_questions
-from campaign.campaigns.services import featured_campaign, find_campaign_by_slug
+from campaign.campaigns.services import featured_campaign, find_public_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import csrf, db, limiter
 from campaign.identity import client_address, keyed_hash
@@ -217,7 +217,7 @@ def _next_campaign(campaign: Campaign) -> dict[str, str] | None:
     slug = identity.next_campaign_slug
     if identity.next_step is not NextStep.CAMPAIGN or not slug or slug == campaign.slug:
         return None
-    other = find_campaign_by_slug(db.session, slug)
+    other = find_public_campaign_by_slug(db.session, slug)
     if other is None:
         return None
     return {
