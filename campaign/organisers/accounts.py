@@ -24,15 +24,16 @@ from campaign.database import DbSession
 from campaign.mail.outbox import enqueue_email
 from campaign.organisers.account_models import AccountLink, AccountLinkPurpose, Invitation
 from campaign.organisers.models import Organiser
-from campaign.organisers.passwords import check_new_password, hash_password
+from campaign.organisers.passwords import check_new_password
 from campaign.organisers.services import (
     create_organiser,
     find_organiser,
     grant,
     normalise_organiser_email,
+    set_password,
     unblock_account,
 )
-from campaign.organisers.sessions import end_every_session, forget_old_sessions
+from campaign.organisers.sessions import forget_old_sessions
 
 INVITATION_LIFETIME = timedelta(hours=72)
 RESET_LIFETIME = timedelta(hours=1)
@@ -294,7 +295,7 @@ def reset_password(
     organiser = session.get(Organiser, link.organiser_id) if link else None
     if link is None or organiser is None or not organiser.active:
         raise AccountError("invalid_link")
-    check_new_password(password, organiser.email)
+    set_password(session, organiser, password, now)
     _spend(session, link, now)
     # Any other reset link of the account stops working too.
     session.execute(
@@ -304,9 +305,6 @@ def reset_password(
         .where(AccountLink.used_at.is_(None))
         .values(used_at=now)
     )
-    organiser.password_hash = hash_password(password)
-    organiser.password_changed_at = now
-    end_every_session(session, organiser, now)
     unblock_account(session, organiser.email, secret_key)
     record_account_event(
         session, actor=organiser, action="organiser.password_reset", details={}, now=now
@@ -319,10 +317,7 @@ def change_password(
 ) -> None:
     """A new password chosen on the account page: every session ends (the caller starts a
     new one for the browser that asked)."""
-    check_new_password(password, organiser.email)
-    organiser.password_hash = hash_password(password)
-    organiser.password_changed_at = now
-    end_every_session(session, organiser, now)
+    set_password(session, organiser, password, now)
     record_account_event(
         session, actor=organiser, action="organiser.password_change", details={}, now=now
     )
