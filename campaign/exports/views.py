@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from campaign.audit.services import finish_export, record_event_apart
+from campaign.audit.services import Event, finish_export, record_event_apart
 from campaign.campaigns.questions import campaign_questions
 from campaign.database import utcnow
 from campaign.exports.services import (
@@ -64,12 +64,14 @@ def signatures_csv(slug: str) -> BaseResponse:
     # The log says who started an export before any row leaves.
     event_id = record_event_apart(
         engine,
-        actor=current_organiser(),
-        action="export.signatures",
-        campaign_id=campaign_id,
-        details={**filters.as_details(), "excel": excel},
-        now=now,
-        completed=False,
+        Event(
+            actor=current_organiser(),
+            action="export.signatures",
+            campaign_id=campaign_id,
+            details={**filters.as_details(), "excel": excel},
+            now=now,
+            completed=False,
+        ),
     )
 
     def finished(rows: int, completed: bool) -> None:
@@ -103,12 +105,14 @@ def tallies_csv_view(slug: str) -> BaseResponse:
     rows = tally_rows(db.session, campaign.id, kind, now)
     record_event_apart(
         db.engine,
-        actor=current_organiser(),
-        action="export.tallies",
-        campaign_id=campaign.id,
-        details={"by": kind, "excel": excel},
-        now=now,
-        row_count=len(rows),
+        Event(
+            actor=current_organiser(),
+            action="export.tallies",
+            campaign_id=campaign.id,
+            details={"by": kind, "excel": excel},
+            now=now,
+            row_count=len(rows),
+        ),
     )
     return _csv_response(
         tallies_csv(rows, kind, excel), export_filename(slug, f"tallies-by-{kind}", now.date())
