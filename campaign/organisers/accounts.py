@@ -18,7 +18,7 @@ from flask_babel import LazyString, force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 
-from campaign.audit.models import AuditEvent
+from campaign.audit.services import record_event
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession
 from campaign.mail.outbox import enqueue_email
@@ -71,22 +71,18 @@ def record_account_event(
     action: str,
     details: dict[str, Any],
     now: datetime,
-    actor_label: str | None = None,
 ) -> None:
-    """An account event in the audit log; `actor` None with a label for someone not logged
-    in (a failed login is "anonymous")."""
-    session.add(
-        AuditEvent(
-            created_at=now,
-            organiser_id=actor.id if actor is not None else None,
-            actor=actor.email if actor is not None else (actor_label or ANONYMOUS),
-            action=action,
-            campaign_id=None,
-            details=details,
-            completed=True,
-        )
+    """An account event in the audit log; `actor` None is someone not logged in (a failed
+    login is "anonymous")."""
+    record_event(
+        session,
+        actor=actor,
+        action=action,
+        campaign_id=None,
+        details=details,
+        now=now,
+        unnamed_actor=ANONYMOUS,
     )
-    session.flush()
 
 
 def _subject(locale: str, text: LazyString) -> str:
