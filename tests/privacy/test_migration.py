@@ -8,18 +8,19 @@ from sqlalchemy import inspect, text
 
 from campaign.extensions import db
 
+# A campaign as the first schema stored it, for the signatures each test adds.
+CAMPAIGN_AT_0001 = text(
+    "INSERT INTO campaigns (id, slug, locale, title, summary, body, target, goal, featured,"
+    " show_recent_signers, created_at, updated_at) VALUES (1, 'c', 'en', 'C', 's', 'b', 't',"
+    " 10, true, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+)
+
 
 def test_signatures_made_before_the_upgrade_get_a_manage_key_each(empty_app: Flask) -> None:
     with empty_app.app_context():
         upgrade(revision="0001")
         with db.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO campaigns (id, slug, locale, title, summary, body, target, goal,"
-                    " featured, show_recent_signers, created_at, updated_at) VALUES (1, 'c', 'en',"
-                    " 'C', 's', 'b', 't', 10, true, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-                )
-            )
+            connection.execute(CAMPAIGN_AT_0001)
             for n in range(3):
                 connection.execute(
                     text(
@@ -44,13 +45,7 @@ def test_downgrading_0007_keeps_every_signature_even_anonymised_ones(empty_app: 
     with empty_app.app_context():
         upgrade(revision="0001")
         with db.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO campaigns (id, slug, locale, title, summary, body, target, goal,"
-                    " featured, show_recent_signers, created_at, updated_at) VALUES (1, 'c', 'en',"
-                    " 'C', 's', 'b', 't', 10, true, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-                )
-            )
+            connection.execute(CAMPAIGN_AT_0001)
             for n in range(2):
                 connection.execute(
                     text(
