@@ -187,6 +187,18 @@ def check_accent(colour: str | None) -> str | None:
     return colour
 
 
+def _audited(row: OrganisationIdentity) -> dict[str, object]:
+    """What the audit log compares before and after an edit (the logo by its version)."""
+    return {
+        "name": row.name,
+        "accent_colour": row.accent_colour,
+        "next_step": row.next_step,
+        "donate_url": row.donate_url,
+        "next_campaign_slug": row.next_campaign_slug,
+        "logo": _version(row.logo_png) if row.logo_png else None,
+    }
+
+
 def update_identity(
     session: DbSession, wanted: IdentityInput, *, now: datetime
 ) -> dict[str, tuple[object, object]]:
@@ -208,14 +220,7 @@ def update_identity(
     if row is None:
         row = OrganisationIdentity(id=IDENTITY_ID, next_step=NextStep.SHARE.value)
         session.add(row)
-    before = {
-        "name": row.name,
-        "accent_colour": row.accent_colour,
-        "next_step": row.next_step,
-        "donate_url": row.donate_url,
-        "next_campaign_slug": row.next_campaign_slug,
-        "logo": _version(row.logo_png) if row.logo_png else None,
-    }
+    before = _audited(row)
     row.name = name
     row.accent_colour = accent
     row.next_step = wanted.next_step.value
@@ -225,14 +230,7 @@ def update_identity(
         row.logo_png, row.logo_width, row.logo_height = logo
     elif wanted.remove_logo:
         row.logo_png = row.logo_width = row.logo_height = None
-    after = {
-        "name": row.name,
-        "accent_colour": row.accent_colour,
-        "next_step": row.next_step,
-        "donate_url": row.donate_url,
-        "next_campaign_slug": row.next_campaign_slug,
-        "logo": _version(row.logo_png) if row.logo_png else None,
-    }
+    after = _audited(row)
     changes: dict[str, tuple[object, object]] = {
         key: (before[key], after[key]) for key in after if before[key] != after[key]
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from email.utils import make_msgid
-from typing import Any, cast
+from typing import Any, TypedDict, Unpack, cast
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
@@ -46,22 +46,28 @@ def _checked_headers(headers: dict[str, str] | None) -> dict[str, str] | None:
     return dict(headers)
 
 
+class Email(TypedDict):
+    """An email to queue: rendered from `email/<template>.txt` and `.html` with `context`
+    (plain JSON data) in `locale` when a worker sends it."""
+
+    recipient: str
+    subject: str
+    template: str
+    context: dict[str, Any]
+    locale: str
+
+
 def enqueue_email(
     session: DbSession,
     *,
-    recipient: str,
-    subject: str,
-    template: str,
-    context: dict[str, Any],
     now: datetime,
-    locale: str,
     signature_id: int | None = None,
     headers: dict[str, str] | None = None,
     category: MessageCategory = MessageCategory.TRANSACTIONAL,
+    **email: Unpack[Email],
 ) -> None:
-    """Add a message to the outbox, to be rendered from `email/<template>.txt` and `.html`
-    with `context` (plain JSON data) in `locale` when a worker sends it. `headers` go out
-    with it as they are (e.g. List-Unsubscribe); `category` says whether it is news.
+    """Add a message to the outbox (see Email). `headers` go out with it as they are (e.g.
+    List-Unsubscribe); `category` says whether it is news.
 
     The caller's transaction decides whether it is ever sent: the message and the change
     that causes it are committed, or rolled back, together.
@@ -72,11 +78,11 @@ def enqueue_email(
         insert(cast(Table, EmailMessage.__table__)),
         {
             "kind": EMAIL_KIND,
-            "recipient": recipient,
-            "subject": _single_line(subject)[:300],
-            "template": template,
-            "context": context,
-            "locale": locale,
+            "recipient": email["recipient"],
+            "subject": _single_line(email["subject"])[:300],
+            "template": email["template"],
+            "context": email["context"],
+            "locale": email["locale"],
             "message_id": make_msgid(domain=domain),
             "signature_id": signature_id,
             "headers": _checked_headers(headers),

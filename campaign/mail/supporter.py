@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Unpack
 from urllib.parse import urlencode
 
 from flask import current_app
@@ -14,7 +14,7 @@ from werkzeug.urls import iri_to_uri
 from campaign.database import DbSession
 from campaign.links import public_url_for
 from campaign.mail.models import MessageCategory
-from campaign.mail.outbox import enqueue_email
+from campaign.mail.outbox import Email, enqueue_email
 from campaign.tokens import LinkPurpose, make_link_token
 
 
@@ -75,26 +75,19 @@ def email_supporter(
     *,
     signature_id: int,
     manage_key: str,
-    recipient: str,
-    subject: str,
-    template: str,
-    context: dict[str, Any],
     now: datetime,
-    locale: str,
     category: MessageCategory = MessageCategory.TRANSACTIONAL,
+    **email: Unpack[Email],
 ) -> None:
     """Queue an email to the person behind a signature, with their manage links (in the
     template context as `manage`, and as the List-Unsubscribe headers)."""
-    links = manage_links(manage_key, locale)
+    links = manage_links(manage_key, email["locale"])
+    email["context"] = {**email["context"], "manage": links.as_context()}
     enqueue_email(
         session,
-        recipient=recipient,
-        subject=subject,
-        template=template,
-        context={**context, "manage": links.as_context()},
         now=now,
-        locale=locale,
         signature_id=signature_id,
         headers=list_unsubscribe_headers(links),
         category=category,
+        **email,
     )

@@ -84,6 +84,7 @@ from campaign.organisers.second_factor import (
     qr_code_data_uri,
     recovery_codes_left,
     remove_second_factor,
+    reset_second_factor,
     second_factor_required,
     set_second_factor_required,
     verify_code,
@@ -682,16 +683,7 @@ def reset_factor_view(organiser_id: int) -> BaseResponse:
     colleague = _colleague(organiser_id)
     if not colleague.has_second_factor:
         return _team_done("unchanged")
-    now = utcnow()
-    remove_second_factor(db.session, colleague)
-    end_every_session(db.session, colleague, now)
-    record_account_event(
-        db.session,
-        actor=admin,
-        action="organiser.second_factor_reset",
-        details={"organiser": colleague.email},
-        now=now,
-    )
+    reset_second_factor(db.session, colleague, actor=admin, now=utcnow())
     db.session.commit()
     return _team_done("factor_reset")
 

@@ -15,7 +15,7 @@ from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.organisers.accounts import set_campaign_creation
 from campaign.organisers.passwords import PasswordRejected
-from campaign.organisers.second_factor import remove_second_factor
+from campaign.organisers.second_factor import reset_second_factor
 from campaign.organisers.services import (
     OrganiserError,
     create_organiser,
@@ -27,7 +27,6 @@ from campaign.organisers.services import (
     set_password,
     unblock_account,
 )
-from campaign.organisers.sessions import end_every_session
 
 organisers_cli = AppGroup("organisers", help="Organiser accounts (campaign staff).")
 
@@ -235,16 +234,6 @@ def reset_second_factor_command(email: str) -> None:
         organiser = get_organiser(db.session, email)
     except OrganiserError as error:
         raise _fail(error) from error
-    now = utcnow()
-    remove_second_factor(db.session, organiser)
-    end_every_session(db.session, organiser, now)
-    record_event(
-        db.session,
-        actor=None,
-        action="organiser.second_factor_reset",
-        campaign_id=None,
-        details={"organiser": organiser.email},
-        now=now,
-    )
+    reset_second_factor(db.session, organiser, actor=None, now=utcnow())
     db.session.commit()
     click.echo(f"second factor removed for {organiser.email}")

@@ -38,10 +38,7 @@ from campaign.protection.form_token import (
 from campaign.protection.headers import token_in_url
 from campaign.protection.limits import (
     confirm_limit_per_address,
-    domain_is_exempt,
-    email_domain,
-    sign_limit_per_address,
-    sign_limit_per_domain,
+    sign_limits,
     signing_looks_suspect,
 )
 from campaign.signing.forms import answers_from
@@ -100,14 +97,7 @@ def index() -> BaseResponse:
 # the supporter typed instead of a bare error page.
 @csrf.exempt
 @bp.route("/campaigns/<slug>", methods=["GET", "POST"])
-@limiter.limit(sign_limit_per_address, methods=["POST"], scope="sign-address")
-@limiter.limit(
-    sign_limit_per_domain,
-    methods=["POST"],
-    scope="sign-domain",
-    key_func=email_domain,
-    exempt_when=domain_is_exempt,
-)
+@sign_limits
 def show(slug: str) -> BaseResponse:
     campaign = campaign_or_404(slug)
     if request.method in ("GET", "HEAD"):  # HEAD is a GET without the body (uptime checks)
