@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
@@ -27,7 +27,13 @@ class Campaign(Base):
     """
 
     __tablename__ = "campaigns"
-    __table_args__ = (CheckConstraint("goal > 0", name="goal_positive"),)
+    __table_args__ = (
+        CheckConstraint("goal > 0", name="goal_positive"),
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN ('delivered', 'won', 'lost', 'response')",
+            name="outcome_known",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
@@ -52,11 +58,20 @@ class Campaign(Base):
     # The sites that may frame the embeddable form, one origin per line (see
     # campaigns/embedding.py); NULL: no site may.
     embed_origins: Mapped[str | None] = mapped_column(Text)
+    # The counts the organisers aim at after the goal, each with what happens there (by
+    # language): checked JSON (campaigns/milestones.py), NULL for none.
+    milestones: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
+    # How the campaign ended (campaigns/outcomes.py): set when organisers close it, which
+    # stops signing for good (until they reopen it). NULL while it runs.
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    outcome_on: Mapped[date | None]  # the day it was delivered, won, lost or answered
+    outcome_texts: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
+    closed_at: Mapped[datetime | None]  # when organisers recorded the outcome
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     def is_open(self, now: datetime) -> bool:
-        if self.signing_paused:
+        if self.outcome is not None or self.signing_paused:
             return False
         if self.opens_at is not None and now < self.opens_at:
             return False
@@ -90,6 +105,7 @@ declare(
         not_personal={
             "body": "the petition's text",
             "paused_message": "the organisers' notice to the public",
+            "outcome_texts": "the organisers' account of the outcome, to the public",
         },
     )
 )
