@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, Field, Form, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from campaign.campaigns.milestones import (
@@ -140,7 +141,7 @@ def closing_form(campaign: Campaign, languages: list[str]) -> type[FlaskForm]:
     class ClosingForm(FlaskForm):
         kind = RadioField(
             _l("What happened"),
-            choices=[(kind.value, label) for kind, label in KIND_LABELS.items()],
+            choices=[SelectChoice(kind.value, label) for kind, label in KIND_LABELS.items()],
             validate_choice=True,
         )
         on = DateField(_l("On (the day it happened)"), validators=[Optional()])
