@@ -149,6 +149,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from campaign.api.cli import api_keys_cli
     from campaign.campaigns.cli import campaigns_cli
+    from campaign.closing import cli as _closing_cli  # noqa: F401 (adds `export report`)
     from campaign.exports.cli import export_cli
     from campaign.mail.cli import mail_cli
     from campaign.organisers.cli import organisers_cli

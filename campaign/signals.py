@@ -25,7 +25,7 @@ one gets `session=` and `now=` as keyword arguments, and:
   no longer counted).
 - campaign_published(): `campaigns seed` created the campaign (its page is public from now).
 - campaign_closed(): an organiser's settings change stopped its signing now (paused, or
-  closing time moved to the past).
+  closing time moved to the past), or organisers closed it with an outcome.
 
 See docs/outbox-and-signals.md for what "published" and "closed" mean and how to subscribe.
 """

@@ -34,7 +34,8 @@ from campaign.dashboard.report import DeliveryReport, Signer
 NAMES_PER_PART = 5000
 
 # WeasyPrint reports every CSS property it skips at WARNING; none of ours matters.
-logging.getLogger("weasyprint").setLevel(logging.ERROR)
+for _name in ("weasyprint", "weasyprint.progress"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
 logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 
@@ -76,7 +77,7 @@ def write_report_pdf(
     options: ReportOptions,
     names: Iterator[Signer] | None,
     out: IO[bytes],
-    names_per_part: int = NAMES_PER_PART,
+    names_per_part: int | None = None,
 ) -> int:
     """Write the report to `out`, with the signers' names after it when `names` is given;
     how many names were listed."""
@@ -99,7 +100,8 @@ def write_report_pdf(
     next_page = len(front.pages) + 1
     del front
     listed, previous = 0, None
-    while batch := list(islice(names, names_per_part)):
+    per_part = names_per_part or NAMES_PER_PART
+    while batch := list(islice(names, per_part)):
         part = _document(
             "closing/report_names_pdf.html",
             **common,
