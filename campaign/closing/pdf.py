@@ -89,7 +89,10 @@ def write_report_pdf(
     )
     common = {"report": report, "identity": options.identity, "logo": logo}
     front = _document(
-        "closing/report_pdf.html", **common, with_names=names is not None, first_page=1
+        "closing/report_pdf.html",
+        **common,
+        with_names=names is not None and report.tally.signature_count > 0,
+        first_page=1,
     ).render()
     if names is None:
         front.write_pdf(out)

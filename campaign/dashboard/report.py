@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import case, select
@@ -78,16 +79,19 @@ def signers(
     """Every counted signer's name and country (never an address), country by country in
     `country_order`, then by name; read in batches, so memory does not grow with the
     campaign. Anonymised signatures have no name left and are not listed."""
-    rank = case(
-        {code: i for i, code in enumerate(country_order)},
-        value=Signature.country,
-        else_=len(country_order),
-    )
+    order: list[Any] = [Signature.country, Signature.last_name, Signature.first_name, Signature.id]
+    if country_order:  # (a CASE needs at least one WHEN)
+        rank = case(
+            {code: i for i, code in enumerate(country_order)},
+            value=Signature.country,
+            else_=len(country_order),
+        )
+        order.insert(0, rank)
     rows = session.execute(
         select(Signature.first_name, Signature.last_name, Signature.country)
         .where(Signature.campaign_id == campaign_id, counts_in_public())
         .where(Signature.anonymised_at.is_(None))
-        .order_by(rank, Signature.country, Signature.last_name, Signature.first_name, Signature.id)
+        .order_by(*order)
         .execution_options(yield_per=batch_size)
     )
     for first_name, last_name, country in rows:

@@ -222,3 +222,30 @@ def test_the_command_writes_the_same_report_with_names_and_logs_it(
         assert (event.actor, event.row_count) == ("command line", 4)
     missing = app.test_cli_runner().invoke(args=["export", "report", "nope", "-o", str(output)])
     assert missing.exit_code != 0 and "No campaign has the slug 'nope'" in missing.output
+
+
+def test_the_pdf_fetches_nothing_a_campaign_text_points_at(
+    app: Flask, organiser_client: FlaskClient, campaign: str
+) -> None:
+    with app.app_context():
+        campaign_by_slug(db.session, campaign).body = (
+            "## Our demand\n\nStop it. ![tracker](http://127.0.0.1:9/pixel.png)"
+            " ![file](file:///etc/passwd)"
+        )
+        db.session.commit()
+
+    response = organiser_client.get(f"/organiser/campaigns/{campaign}/report.pdf")
+
+    assert response.status_code == 200
+    text = pdf_text(response.get_data())
+    assert "Stop it." in text and "root:" not in text
+
+
+def test_a_campaign_without_signatures_gets_a_report_and_an_empty_list(
+    app: Flask, organiser_client: FlaskClient, campaign: str
+) -> None:
+    response = organiser_client.get(f"/organiser/campaigns/{campaign}/report.pdf?names=1")
+
+    assert response.status_code == 200
+    flat = " ".join(pdf_text(response.get_data()).split())
+    assert "0 confirmed signatures" in flat and "names follow" not in flat
