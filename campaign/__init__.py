@@ -13,6 +13,7 @@ from campaign import extensions, http_cache, i18n
 from campaign.branding import views as branding_views
 from campaign.cache import ShortLivedCache
 from campaign.campaigns.images import campaign_image
+from campaign.campaigns.milestones import campaign_shown_goal
 from campaign.database import configure_sqlite
 from campaign.extensions import csrf, db, limiter, migrate
 from campaign.links import public_url_for
@@ -64,6 +65,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # Absolute links (from PUBLIC_URL) for email templates, which have no request to go by.
     app.jinja_env.globals["public_url_for"] = public_url_for
     app.jinja_env.globals["campaign_image"] = campaign_image
+    app.jinja_env.globals["shown_goal"] = campaign_shown_goal
     configure_login(app)
     app.extensions["campaign_page_cache"] = ShortLivedCache(app.config["TALLY_CACHE_SECONDS"])
     branding_views.init_app(app)
@@ -100,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from campaign.api import admin as api_key_views
     from campaign.api import views as api_views
     from campaign.campaigns import image_views as campaign_image_views
+    from campaign.closing import views as closing_views
     from campaign.dashboard import views as dashboard_views
     from campaign.editor import views as editor_views
     from campaign.errors import register_error_pages
@@ -132,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
             paper_views.bp,
             webhook_views.bp,
             image_settings.bp,
+            closing_views.bp,
         )
     )
     app.register_blueprint(health.bp)
@@ -150,6 +154,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from campaign.api.cli import api_keys_cli
     from campaign.campaigns.cli import campaigns_cli
+    from campaign.closing import cli as _closing_cli  # noqa: F401 (adds `export report`)
     from campaign.exports.cli import export_cli
     from campaign.mail.cli import mail_cli
     from campaign.organisers.cli import organisers_cli

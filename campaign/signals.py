@@ -26,7 +26,7 @@ one gets `session=` and `now=` as keyword arguments, and:
 - campaign_published(): `campaigns seed` created the campaign, or an organiser published a
   draft (its page is public from now).
 - campaign_closed(): an organiser's settings change stopped its signing now (paused, or
-  closing time moved to the past).
+  closing time moved to the past), or organisers closed it with an outcome.
 
 See docs/outbox-and-signals.md for what "published" and "closed" mean and how to subscribe.
 """

@@ -14,7 +14,7 @@
         if (!data) return;
         target.textContent = formatter.format(data.signature_count);
         var bar = document.querySelector(".tally progress");
-        if (bar) bar.value = Math.min(data.signature_count, data.goal);
+        if (bar) bar.value = Math.min(data.signature_count, bar.max);
       })
       .catch(function () {});
   }

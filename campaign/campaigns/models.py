@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
@@ -38,6 +38,10 @@ class Campaign(Base):
     __table_args__ = (
         CheckConstraint("goal > 0", name="goal_positive"),
         CheckConstraint("status IN ('draft', 'published')", name="status_known"),
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN ('delivered', 'won', 'lost', 'response')",
+            name="outcome_known",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,6 +74,15 @@ class Campaign(Base):
     # Set when an organiser first changes the campaign's text in the browser: from then on
     # the database owns it and `flask campaigns seed` leaves it alone (and says so).
     edited_in_browser_at: Mapped[datetime | None]
+    # The counts the organisers aim at after the goal, each with what happens there (by
+    # language): checked JSON (campaigns/milestones.py), NULL for none.
+    milestones: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
+    # How the campaign ended (campaigns/outcomes.py): set when organisers close it, which
+    # stops signing for good (until they reopen it). NULL while it runs.
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    outcome_on: Mapped[date | None]  # the day it was delivered, won, lost or answered
+    outcome_texts: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
+    closed_at: Mapped[datetime | None]  # when organisers recorded the outcome
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -82,7 +95,7 @@ class Campaign(Base):
         return self.edited_in_browser_at is not None
 
     def is_open(self, now: datetime) -> bool:
-        if self.signing_paused:
+        if self.outcome is not None or self.signing_paused:
             return False
         if self.opens_at is not None and now < self.opens_at:
             return False
@@ -128,6 +141,7 @@ declare(
         not_personal={
             "body": "the petition's text",
             "paused_message": "the organisers' notice to the public",
+            "outcome_texts": "the organisers' account of the outcome, to the public",
         },
     )
 )

@@ -16,9 +16,12 @@ from flask_babel import format_date, format_number, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from campaign.campaigns.content import render_body
+from campaign.campaigns.milestones import campaign_milestones
+from campaign.campaigns.outcomes import campaign_outcome
 from campaign.countries import country_name
 from campaign.dashboard import charts
+from campaign.dashboard.milestones import milestone_progress
+from campaign.dashboard.report import delivery_report
 from campaign.dashboard.services import campaign_overview, campaign_stats
 from campaign.database import utcnow
 from campaign.extensions import db
@@ -26,7 +29,6 @@ from campaign.organisers.auth import campaign_for_organiser, current_organiser
 from campaign.organisers.services import visible_campaigns
 from campaign.privacy.controls import total_erased
 from campaign.privacy.retention import anonymisation_schedule
-from campaign.tallies.services import read_tally
 
 # Nested in the organiser area (organisers/area.py), which gives the /organiser prefix.
 bp = Blueprint("dashboard", __name__)
@@ -99,6 +101,14 @@ def campaign(slug: str) -> Response:
                 db.session, campaign, current_app.config["RETENTION_ANONYMISE_MONTHS"]
             ),
             erased=total_erased(db.session, campaign.id),
+            campaign_outcome=campaign_outcome(campaign, locale),
+            milestones=milestone_progress(
+                db.session,
+                campaign.id,
+                campaign.goal,
+                campaign_milestones(campaign.milestones),
+                stats.daily,
+            ),
         )
     )
 
@@ -107,16 +117,5 @@ def campaign(slug: str) -> Response:
 @login_required
 def report(slug: str) -> Response:
     campaign = campaign_for_organiser(slug)
-    locale = str(get_locale())
-    tally = read_tally(db.session, campaign.id)
-    rows = [(country_name(code, locale), code, n) for code, n in tally.by_country]
-    return make_response(
-        render_template(
-            "dashboard/report.html",
-            campaign=campaign,
-            body=render_body(campaign.body),
-            tally=tally,
-            rows=rows,
-            today=utcnow().date(),
-        )
-    )
+    report = delivery_report(db.session, campaign, str(get_locale()), utcnow().date())
+    return make_response(render_template("dashboard/report.html", report=report))

@@ -25,6 +25,7 @@ from markupsafe import escape
 from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.campaigns.embedding import parse_origins
+from campaign.campaigns.milestones import campaign_shown_goal
 from campaign.campaigns.models import Campaign
 from campaign.extensions import csrf
 from campaign.i18n import language_tag
@@ -130,7 +131,8 @@ _SVG = (
 
 def counter_svg(campaign: Campaign, count: int) -> str:
     """The badge, in the request's language: every text escaped, no script, no link."""
-    number, goal = format_number(count), format_number(campaign.goal)
+    target = campaign_shown_goal(campaign, count).goal  # the goal the page shows
+    number, goal = format_number(count), format_number(target)
     title = ngettext(
         "%(count)s signature of a goal of %(goal)s: %(title)s",
         "%(count)s signatures of a goal of %(goal)s: %(title)s",
@@ -144,7 +146,7 @@ def counter_svg(campaign: Campaign, count: int) -> str:
         title=escape(title),
         count=escape(ngettext("%(count)s signature", "%(count)s signatures", count, count=number)),
         goal=escape(gettext("of a goal of %(goal)s", goal=goal)),
-        bar=288 * min(1.0, count / campaign.goal) if campaign.goal > 0 else 0.0,
+        bar=288 * min(1.0, count / target) if target > 0 else 0.0,
     )
 
 

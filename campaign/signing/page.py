@@ -14,7 +14,9 @@ from markupsafe import Markup, escape
 
 from campaign.cache import ShortLivedCache
 from campaign.campaigns.content import render_body
+from campaign.campaigns.milestones import campaign_shown_goal
 from campaign.campaigns.models import Campaign
+from campaign.campaigns.outcomes import campaign_outcome
 from campaign.campaigns.questions import campaign_questions
 from campaign.campaigns.services import CampaignText, campaign_text, find_campaign_by_slug
 from campaign.countries import country_name, country_options
@@ -161,6 +163,7 @@ def _render_page(
         share_url=public_url_for("signing.show", slug=campaign.slug),
         canonical_url=public_url_for("signing.show", slug=campaign.slug, lang=requested_locale()),
         notice=notice,
+        outcome=campaign_outcome(campaign, locale),
     )
     return html
 
@@ -225,7 +228,9 @@ def render_tally_json(campaign: Campaign) -> Response:
     def serialise() -> bytes:
         url = public_url_for("signing.show", slug=campaign.slug)
         tally = current_tally(campaign)
-        return public_tally_json(campaign.slug, campaign.title, url, campaign.goal, tally)
+        # The goal the page shows: past the campaign's own, its next milestone.
+        goal = campaign_shown_goal(campaign, tally.signature_count).goal
+        return public_tally_json(campaign.slug, campaign.title, url, goal, tally)
 
     body: bytes = _cache().get(("json", campaign.id), serialise)
     response = Response(body, mimetype="application/json")
