@@ -54,6 +54,7 @@ from campaign.signing.page import (
     render_campaign_page,
     render_fresh_campaign_page,
     render_tally_json,
+    render_thanks_page,
     signing_form,
     signing_policy,
 )
@@ -272,13 +273,11 @@ def confirm_post(token: str) -> Response:
     next_campaign = _next_campaign(campaign)
     db.session.commit()
     return make_response(
-        render_template(
-            "signing/thanks.html",
-            campaign=campaign,
-            text=text,
+        render_thanks_page(
+            campaign,
+            text,
             already=outcome is ConfirmOutcome.ALREADY_CONFIRMED,
             signature_count=count,
-            share_url=public_url_for("signing.show", slug=campaign.slug),
             next_campaign=next_campaign,
         )
     )
