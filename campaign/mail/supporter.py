@@ -14,7 +14,7 @@ from werkzeug.urls import iri_to_uri
 from campaign.database import DbSession
 from campaign.links import public_url_for
 from campaign.mail.models import MessageCategory
-from campaign.mail.outbox import enqueue_email
+from campaign.mail.outbox import email_row, enqueue_email_row
 from campaign.tokens import LinkPurpose, make_link_token
 
 
@@ -85,16 +85,40 @@ def email_supporter(
 ) -> None:
     """Queue an email to the person behind a signature, with their manage links (in the
     template context as `manage`, and as the List-Unsubscribe headers)."""
+    row = supporter_email_row(
+        manage_key=manage_key,
+        recipient=recipient,
+        subject=subject,
+        template=template,
+        context=context,
+        now=now,
+        locale=locale,
+        category=category,
+    )
+    enqueue_email_row(session, row, signature_id=signature_id)
+
+
+def supporter_email_row(
+    *,
+    manage_key: str,
+    recipient: str,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    now: datetime,
+    locale: str,
+    category: MessageCategory = MessageCategory.TRANSACTIONAL,
+) -> dict[str, Any]:
+    """`email_supporter`'s outbox row, made before the signature it goes with is written
+    (signing makes it before its transaction); `enqueue_email_row` writes it."""
     links = manage_links(manage_key, locale)
-    enqueue_email(
-        session,
+    return email_row(
         recipient=recipient,
         subject=subject,
         template=template,
         context={**context, "manage": links.as_context()},
         now=now,
         locale=locale,
-        signature_id=signature_id,
         headers=list_unsubscribe_headers(links),
         category=category,
     )

@@ -13,16 +13,17 @@ from functools import lru_cache
 from typing import Any, cast
 
 from flask_babel import force_locale, gettext
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Insert, Table, delete, insert, select, update
 from sqlalchemy.sql.dml import ReturningInsert
 
 from campaign import signals
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import CampaignText, campaign_text
 from campaign.database import DbSession, insert_for
-from campaign.identity import delivery_address, normalise_email
+from campaign.identity import mailbox, normalise_email
 from campaign.links import public_url_for
-from campaign.mail.supporter import email_supporter
+from campaign.mail.outbox import enqueue_email_row
+from campaign.mail.supporter import email_supporter, supporter_email_row
 from campaign.signing.consent import CONSENT_VERSION
 from campaign.signing.models import ConfirmationLink, Signature, SignatureStatus
 from campaign.tallies.services import add_to_tally
@@ -120,13 +121,15 @@ def sign_petition(
     token, token_hash = new_token()
     manage_key = new_manage_key()
     # Stored and delivered to in its IDNA 2008 form (the form validated it already).
-    recipient = delivery_address(data.email) or data.email.strip()
+    delivery, normalised = mailbox(data.email)
+    recipient = delivery or data.email.strip()
+    expires_at = now + policy.token_lifetime
     values: dict[str, object] = {
         "campaign_id": campaign.id,
         "first_name": data.first_name,
         "last_name": data.last_name,
         "email": recipient,
-        "email_normalised": normalise_email(data.email),
+        "email_normalised": normalised,
         "country": data.country,
         "postcode": data.postcode or None,
         "opt_in": data.opt_in,
@@ -134,7 +137,7 @@ def sign_petition(
         "status": SignatureStatus.PENDING,
         "locale": data.locale,
         "signed_at": now,
-        "confirmation_expires_at": now + policy.token_lifetime,
+        "confirmation_expires_at": expires_at,
         "repeat_emails_sent": 0,
         "consent_version": CONSENT_VERSION,
         "ip_hash": data.ip_hash,
@@ -142,26 +145,30 @@ def sign_petition(
         "manage_key": manage_key,
         "answers": data.answers,
     }
+    # The email a new signature sends is made before the first statement: on SQLite that
+    # statement takes the database's one write lock, held until the commit, and every
+    # other signer waits for it. (Wasted for an address that signed before: the few.)
+    confirmation = _confirmation_email(
+        campaign, text, manage_key, recipient, data.locale, token, now, data.first_name
+    )
     statement = _insert_if_new(session.get_bind().dialect.name)
     new_id = cast(int | None, session.execute(statement, values).scalar())
 
     if new_id is not None:
-        _add_link(session, new_id, token_hash, now + policy.token_lifetime, now, keep=0)
-        signals.signature_created.send(campaign.id, session=session, signature_id=new_id, now=now)
-        _queue_confirmation(
-            session,
-            campaign,
-            text,
-            new_id,
-            manage_key,
-            recipient,
-            data.locale,
-            token,
-            now,
-            first_name=data.first_name,
+        # A new signature has no links to tidy up (a deleted one's went with it).
+        session.execute(
+            _insert_link(),
+            {"signature_id": new_id, "token_hash": token_hash, "expires_at": expires_at},
         )
+        signals.signature_created.send(campaign.id, session=session, signature_id=new_id, now=now)
+        enqueue_email_row(session, confirmation, signature_id=new_id)
         return SignOutcome.NEW
     return _signed_again(session, campaign, text, values, token, token_hash, now, policy)
+
+
+@lru_cache(maxsize=1)
+def _insert_link() -> Insert:
+    return insert(cast(Table, ConfirmationLink.__table__))
 
 
 # What a new submission replaces on a pending signature: the latest details are the ones
@@ -336,16 +343,27 @@ def _queue_confirmation(
     *,
     first_name: str | None = None,
 ) -> None:
-    """Queue the confirmation email, written in the language the supporter signed in, and
-    greeting them by their first name."""
-    with force_locale(locale):
-        subject = gettext("Please confirm your signature: %(title)s", title=text.title)
-    email_supporter(
-        session,
-        signature_id=signature_id,
+    """Queue the confirmation email (see `_confirmation_email`)."""
+    row = _confirmation_email(campaign, text, manage_key, recipient, locale, token, now, first_name)
+    enqueue_email_row(session, row, signature_id=signature_id)
+
+
+def _confirmation_email(
+    campaign: Campaign,
+    text: CampaignText,
+    manage_key: str,
+    recipient: str,
+    locale: str,
+    token: str,
+    now: datetime,
+    first_name: str | None,
+) -> dict[str, Any]:
+    """The confirmation email's outbox row, written in the language the supporter signed
+    in, and greeting them by their first name."""
+    return supporter_email_row(
         manage_key=manage_key,
         recipient=recipient,
-        subject=subject,
+        subject=_confirmation_subject(locale, text.title),
         template="confirm",
         context={
             "campaign": email_campaign(campaign, text),
@@ -356,6 +374,14 @@ def _queue_confirmation(
         now=now,
         locale=locale,
     )
+
+
+@lru_cache(maxsize=256)
+def _confirmation_subject(locale: str, title: str) -> str:
+    """The subject in `locale`: the same for every signer of a campaign, so worked out once
+    (a translation lookup under `force_locale` costs more than most of signing)."""
+    with force_locale(locale):
+        return gettext("Please confirm your signature: %(title)s", title=title)
 
 
 def email_campaign(campaign: Campaign, text: CampaignText) -> dict[str, str]:
