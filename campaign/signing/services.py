@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from flask_babel import force_locale, gettext
 from sqlalchemy import Insert, Table, delete, insert, select, update
@@ -21,7 +22,7 @@ from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import CampaignText, campaign_text
 from campaign.database import DbSession, insert_for
 from campaign.identity import mailbox, normalise_email
-from campaign.links import public_url_for
+from campaign.links import public_url_for, public_url_prefix
 from campaign.mail.outbox import enqueue_email_row
 from campaign.mail.supporter import email_supporter, supporter_email_row
 from campaign.signing.consent import CONSENT_VERSION
@@ -151,12 +152,15 @@ def sign_petition(
     confirmation = _confirmation_email(
         campaign, text, manage_key, recipient, data.locale, token, now, data.first_name
     )
-    statement = _insert_if_new(session.get_bind().dialect.name)
-    new_id = cast(int | None, session.execute(statement, values).scalar())
+    # Core statements on the session's connection (its transaction): the ORM adds nothing
+    # to an insert of plain values but its own cost.
+    connection = session.connection()
+    statement = _insert_if_new(connection.dialect.name)
+    new_id = cast(int | None, connection.execute(statement, values).scalar())
 
     if new_id is not None:
         # A new signature has no links to tidy up (a deleted one's went with it).
-        session.execute(
+        connection.execute(
             _insert_link(),
             {"signature_id": new_id, "token_hash": token_hash, "expires_at": expires_at},
         )
@@ -369,7 +373,10 @@ def _confirmation_email(
             "campaign": email_campaign(campaign, text),
             "first_name": first_name,
             # The page behind the link speaks the same language as the email.
-            "confirm_url": public_url_for("signing.confirm", token=token, lang=locale),
+            "confirm_url": public_url_prefix("signing.confirm")
+            + token
+            + "?"
+            + urlencode({"lang": locale}),
         },
         now=now,
         locale=locale,
