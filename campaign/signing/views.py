@@ -69,7 +69,7 @@ from campaign.signing.services import (
     find_signature_by_token,
     sign_petition,
 )
-from campaign.tallies.services import read_tally
+from campaign.tallies.services import read_signature_count
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +268,7 @@ def confirm_post(token: str) -> Response:
     # lock, and rendering the page under it would queue every other signer behind us.
     campaign = cached_campaign(signature.campaign_id)  # detached: readable after the commit
     # Read afresh, not from the page cache: the signer must see their own signature counted.
-    count = read_tally(db.session, campaign.id).signature_count
+    count = read_signature_count(db.session, campaign.id)
     text = localized_text(campaign)
     next_campaign = _next_campaign(campaign)
     db.session.commit()
