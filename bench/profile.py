@@ -16,6 +16,7 @@ import cProfile
 import os
 import pstats
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +36,11 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--no-profile", action="store_true", help="time only")
     parser.add_argument("--dump", help="write the raw profile here (for snakeviz, gprof2dot)")
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="under valgrind --tool=callgrind: count only the measured requests",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="campaign-profile-") as tmp:
@@ -77,7 +83,11 @@ def main() -> int:
             for n in range(args.warm_up):
                 assert request(n) == expected
             # CPU time, not wall time: on a shared machine waiting for a core is not our cost.
-            profiler = None if args.no_profile else cProfile.Profile(time.process_time)
+            profiler = None
+            if args.callgrind:  # zero the counts now, dump them after the loop
+                subprocess.run(["callgrind_control", "-z", str(os.getpid())], check=True)
+            elif not args.no_profile:
+                profiler = cProfile.Profile(time.process_time)
             started, cpu = time.perf_counter(), time.process_time()
             if profiler:
                 profiler.enable()
@@ -86,6 +96,8 @@ def main() -> int:
                 assert status == expected, status
             if profiler:
                 profiler.disable()
+            if args.callgrind:
+                subprocess.run(["callgrind_control", "-d", str(os.getpid())], check=True)
             elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
             print(
                 f"{args.what}: {args.requests} requests, {elapsed / args.requests * 1000:.3f} ms "
