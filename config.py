@@ -159,6 +159,11 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
 
     CONTENT_DIR = str(BASE_DIR / "content" / "campaigns")
+    # Where campaigns' pictures are kept (files named by their hash, served at /uploads/):
+    # default `uploads` in the instance folder. Every web process must see the same folder.
+    UPLOAD_FOLDER = _env("UPLOAD_FOLDER")
+    # The largest picture file an organiser may upload, in bytes (docs/organisers.md).
+    CAMPAIGN_IMAGE_MAX_BYTES = _int("CAMPAIGN_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
 
     # Every validator has our own (translated) message; WTForms' catalogue is not needed, and
     # looking it up costs more than the rest of building the form.

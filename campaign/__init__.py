@@ -99,10 +99,12 @@ def _register_blueprints(app: Flask) -> None:
     from campaign import health
     from campaign.api import admin as api_key_views
     from campaign.api import views as api_views
+    from campaign.campaigns import image_views as campaign_image_views
     from campaign.dashboard import views as dashboard_views
+    from campaign.editor import views as editor_views
     from campaign.errors import register_error_pages
     from campaign.exports import views as export_views
-    from campaign.organisers import account_views, cleanup_views, identity_settings
+    from campaign.organisers import account_views, cleanup_views, identity_settings, image_settings
     from campaign.organisers import views as organiser_views
     from campaign.organisers.area import organiser_area
     from campaign.paper import views as paper_views
@@ -123,15 +125,18 @@ def _register_blueprints(app: Flask) -> None:
             account_views.bp,
             cleanup_views.bp,
             dashboard_views.bp,
+            editor_views.bp,
             export_views.bp,
             identity_settings.bp,
             api_key_views.bp,
             paper_views.bp,
             webhook_views.bp,
+            image_settings.bp,
         )
     )
     app.register_blueprint(health.bp)
     app.register_blueprint(branding_views.bp)
+    app.register_blueprint(campaign_image_views.bp)
     app.register_blueprint(api_views.bp)
     register_error_pages(app)
 

@@ -3,6 +3,7 @@
 from campaign.api.models import ApiKey, SignatureDeletion
 from campaign.audit.models import AuditEvent
 from campaign.branding.models import OrganisationIdentity
+from campaign.campaigns.image_models import CampaignPicture, CampaignPictureAlt
 from campaign.campaigns.models import Campaign, CampaignTranslation
 from campaign.mail.models import EmailMessage
 from campaign.organisers.account_models import (
@@ -27,6 +28,8 @@ __all__ = [
     "AuditEvent",
     "Campaign",
     "CampaignMembership",
+    "CampaignPicture",
+    "CampaignPictureAlt",
     "CampaignTranslation",
     "EmailMessage",
     "ErasureCount",

@@ -99,6 +99,34 @@ class TableDeclaration:
         return [name for name, column in self.personal.items() if column.anonymise == action]
 
 
+def staff_table(
+    *,
+    table: str,
+    personal: Mapping[str, PersonalColumn],
+    why_kept: str,
+    found_by: Mapping[str, Match] | None = None,
+    not_personal: Mapping[str, str] | None = None,
+) -> TableDeclaration:
+    """Staff data (organisers' accounts and what they did): a supporter's erasure or
+    anonymisation leaves its rows as they are, for the reason `why_kept` gives."""
+    return TableDeclaration(
+        table=table,
+        subject=Subject.ORGANISER,
+        personal=personal,
+        on_erasure=RowAction.KEEP,
+        on_anonymisation=RowAction.KEEP,
+        found_by=found_by or {},
+        not_personal=not_personal or {},
+        why_kept=why_kept,
+    )
+
+
+# Who made a thing that reaches supporters' data (an API key, a webhook endpoint).
+CREATED_BY = PersonalColumn(
+    Kind.DIRECT, ColumnAction.KEEP, "the organiser's address (or the command line)"
+)
+
+
 @dataclass(frozen=True)
 class NoPersonalData:
     """A table that holds nothing about a person, and why (columns that look personal are

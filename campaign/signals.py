@@ -23,7 +23,8 @@ one gets `session=` and `now=` as keyword arguments, and:
   signatures, and the unconfirmed ones of a campaign being anonymised). The rows are gone.
 - signature_invalidated(signature_ids): the organisers' clean-up invalidated them (kept,
   no longer counted).
-- campaign_published(): `campaigns seed` created the campaign (its page is public from now).
+- campaign_published(): `campaigns seed` created the campaign, or an organiser published a
+  draft (its page is public from now).
 - campaign_closed(): an organiser's settings change stopped its signing now (paused, or
   closing time moved to the past).
 

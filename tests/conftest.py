@@ -2,10 +2,11 @@
 
 | module | fixtures |
 | --- | --- |
-| database | `database_url`, `app`, `make_app`, `client`, `runner`, `empty_database_url` |
+| database | `database_url`, `app`, `make_app`, `client`, `runner`, `empty_app` (migrations) |
 | mail | `smtp_server`, `smtp_app` |
 | data | `campaign`, `campaign_id`, `seeded` |
-| organisers | `organiser`, `admin`, `organiser_client`, `admin_client`; `quick_login_throttle` |
+| organisers | `organiser`, `admin`, `organiser_client`, `admin_client`, `creator_client`; |
+| | `quick_login_throttle` |
 | servers | `live_server` (gunicorn), `dev_server` (the development server) |
 | browser | `browser`, `visit`, `deliver_mail` |
 

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from campaign import create_app
 from campaign.extensions import db
 
 
-def test_migrations_run_from_empty_to_head_and_match_the_models(
-    empty_database_url: str, tmp_path: Path
-) -> None:
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": empty_database_url,
-            "INSTANCE_PATH": str(tmp_path),
-        }
-    )
-    with app.app_context():
+def test_migrations_run_from_empty_to_head_and_match_the_models(empty_app: Flask) -> None:
+    with empty_app.app_context():
         upgrade()
         tables = set(inspect(db.engine).get_table_names())
         assert {"campaigns", "signatures", "tally_shards", "outbox_messages"} <= tables
@@ -35,4 +24,3 @@ def test_migrations_run_from_empty_to_head_and_match_the_models(
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         upgrade()
-        db.engine.dispose()

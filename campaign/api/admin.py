@@ -13,7 +13,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from campaign.api.keys import create_key, list_keys, revoke_key
-from campaign.audit.services import record_event
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import find_campaign_by_slug
 from campaign.database import utcnow
@@ -70,22 +69,13 @@ def create() -> Response:
     if not form.validate_on_submit():
         return _page(form, 422)
     campaign = find_campaign_by_slug(db.session, form.campaign.data) if form.campaign.data else None
-    organiser, now = current_organiser(), utcnow()
     row, key = create_key(
         db.session,
         name=form.name.data,
         campaign=campaign,
         read_only=bool(form.read_only.data),
-        created_by=organiser.email,
-        now=now,
-    )
-    record_event(
-        db.session,
-        actor=organiser,
-        action="api_key.create",
-        campaign_id=row.campaign_id,
-        details={"key": row.prefix, "name": row.name, "read_only": row.read_only},
-        now=now,
+        actor=current_organiser(),
+        now=utcnow(),
     )
     db.session.commit()
     # Shown on this answer only: the key is stored as a hash and cannot be shown again.
@@ -97,17 +87,8 @@ def revoke(key_id: int) -> BaseResponse:
     form = FlaskForm()
     if not form.validate_on_submit():
         abort(400)
-    now = utcnow()
-    row = revoke_key(db.session, key_id, now=now)
+    row = revoke_key(db.session, key_id, actor=current_organiser(), now=utcnow())
     if row is None:
         abort(404)
-    record_event(
-        db.session,
-        actor=current_organiser(),
-        action="api_key.revoke",
-        campaign_id=row.campaign_id,
-        details={"key": row.prefix, "name": row.name},
-        now=now,
-    )
     db.session.commit()
     return _page(_form(), revoked=row.name)

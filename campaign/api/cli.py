@@ -6,7 +6,6 @@ import click
 from flask.cli import AppGroup
 
 from campaign.api.keys import create_key, list_keys, revoke_key
-from campaign.audit.services import record_event
 from campaign.campaigns.services import find_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import db
@@ -27,22 +26,8 @@ def create_command(name: str, slug: str | None, read_only: bool) -> None:
             raise click.ClickException(f"No campaign {slug!r}.")
     if not name.strip():
         raise click.ClickException("Give the key a name, e.g. the CRM it is for.")
-    now = utcnow()
     row, key = create_key(
-        db.session,
-        name=name,
-        campaign=campaign,
-        read_only=read_only,
-        created_by="command line",
-        now=now,
-    )
-    record_event(
-        db.session,
-        actor=None,
-        action="api_key.create",
-        campaign_id=row.campaign_id,
-        details={"key": row.prefix, "name": row.name, "read_only": read_only},
-        now=now,
+        db.session, name=name, campaign=campaign, read_only=read_only, actor=None, now=utcnow()
     )
     db.session.commit()
     click.echo(
@@ -70,17 +55,8 @@ def list_command() -> None:
 @click.argument("key_id", type=int)
 def revoke_command(key_id: int) -> None:
     """Revoke a key by its id (from `list`): refused from the next request on."""
-    now = utcnow()
-    row = revoke_key(db.session, key_id, now=now)
+    row = revoke_key(db.session, key_id, actor=None, now=utcnow())
     if row is None:
         raise click.ClickException(f"No key {key_id}.")
-    record_event(
-        db.session,
-        actor=None,
-        action="api_key.revoke",
-        campaign_id=row.campaign_id,
-        details={"key": row.prefix, "name": row.name},
-        now=now,
-    )
     db.session.commit()
     click.echo(f"Key {row.id} ({row.name}) is revoked.")

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Engine, select, update
 
 from campaign.api.models import ApiKey
+from campaign.audit.services import COMMAND_LINE, Actor, record_event
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession
 
@@ -42,10 +43,11 @@ def create_key(
     name: str,
     campaign: Campaign | None,
     read_only: bool,
-    created_by: str,
+    actor: Actor | None,
     now: datetime,
 ) -> tuple[ApiKey, str]:
-    """Make a key; returns its row and the key itself, which is never stored nor shown again."""
+    """Make a key, and log it; returns its row and the key itself, which is never stored nor
+    shown again. `actor` None means the command line."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(
         name=name.strip()[:100],
@@ -54,22 +56,41 @@ def create_key(
         campaign_id=campaign.id if campaign is not None else None,
         read_only=read_only,
         created_at=now,
-        created_by=created_by,
+        created_by=actor.email if actor is not None else COMMAND_LINE,
         use_count=0,
     )
     session.add(row)
     session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="api_key.create",
+        campaign_id=row.campaign_id,
+        details={"key": row.prefix, "name": row.name, "read_only": row.read_only},
+        now=now,
+    )
     return row, key
 
 
-def revoke_key(session: DbSession, key_id: int, *, now: datetime) -> ApiKey | None:
-    """Revoke a key at once (the next request with it gets 401); None if there is none."""
+def revoke_key(
+    session: DbSession, key_id: int, *, actor: Actor | None, now: datetime
+) -> ApiKey | None:
+    """Revoke a key at once (the next request with it gets 401), and log it; None if there
+    is none. `actor` None means the command line."""
     row = session.get(ApiKey, key_id)
     if row is None:
         return None
     if row.revoked_at is None:
         row.revoked_at = now
         session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="api_key.revoke",
+        campaign_id=row.campaign_id,
+        details={"key": row.prefix, "name": row.name},
+        now=now,
+    )
     return row
 
 

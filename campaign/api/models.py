@@ -7,15 +7,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.database import Base, utcnow
 from campaign.personal_data import (
-    ColumnAction,
-    Kind,
+    CREATED_BY,
     Match,
     NoPersonalData,
-    PersonalColumn,
-    RowAction,
-    Subject,
-    TableDeclaration,
     declare,
+    staff_table,
 )
 
 
@@ -63,16 +59,9 @@ class SignatureDeletion(Base):
 
 
 declare(
-    TableDeclaration(
+    staff_table(
         table="api_keys",
-        subject=Subject.ORGANISER,
-        personal={
-            "created_by": PersonalColumn(
-                Kind.DIRECT, ColumnAction.KEEP, "the organiser's address (or the command line)"
-            ),
-        },
-        on_erasure=RowAction.KEEP,
-        on_anonymisation=RowAction.KEEP,
+        personal={"created_by": CREATED_BY},
         found_by={"created_by": Match.EMAIL_IGNORING_CASE},
         not_personal={"name": "what the key is for, e.g. the CRM's name"},
         why_kept="accountability: who gave a program access to supporters' data",

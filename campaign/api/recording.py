@@ -16,7 +16,7 @@ from campaign.signing.forms import (
     clean_text,
     form_class,
 )
-from campaign.signing.services import SignatureInput
+from campaign.signing.services import SignatureInput, SignerDetails
 
 # The form's fields, and where each is in an OSDI person.
 FIELD_PATHS = {
@@ -37,14 +37,7 @@ class InvalidPerson(ValueError):
 
 
 @dataclass(frozen=True)
-class RecordedPerson:
-    first_name: str
-    last_name: str
-    email: str
-    country: str
-    postcode: str | None
-    opt_in: bool
-    source: str | None
+class RecordedPerson(SignerDetails):
     language: str | None
     answers: dict[str, Any] | None
 

@@ -29,7 +29,7 @@ from sqlalchemy import (
 
 from campaign.api.models import SignatureDeletion
 from campaign.campaigns.content import render_body
-from campaign.campaigns.models import Campaign
+from campaign.campaigns.models import Campaign, CampaignStatus
 from campaign.campaigns.services import CampaignText
 from campaign.database import DbSession
 from campaign.signing.models import Signature, SignatureStatus, counts_in_public
@@ -289,7 +289,10 @@ def petition_resource(
 
 
 def visible_campaigns(session: DbSession, campaign_id: int | None) -> list[Campaign]:
-    query = select(Campaign).order_by(Campaign.id)
+    """The published campaigns a key may see (drafts are the organisers' alone)."""
+    query = (
+        select(Campaign).where(Campaign.status == CampaignStatus.PUBLISHED).order_by(Campaign.id)
+    )
     if campaign_id is not None:
         query = query.where(Campaign.id == campaign_id)
     return list(session.scalars(query).all())

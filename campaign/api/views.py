@@ -33,7 +33,7 @@ from campaign.api.services import (
 )
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.questions import campaign_questions
-from campaign.campaigns.services import campaign_text, find_campaign_by_slug
+from campaign.campaigns.services import campaign_text, find_public_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import csrf, db, limiter
 from campaign.identity import normalise_email
@@ -127,8 +127,9 @@ def _key() -> KeyHolder:
 
 
 def _campaign(slug: str) -> Campaign:
-    """The campaign, if the key may see it: any other is 404, as if it did not exist."""
-    campaign = find_campaign_by_slug(db.session, slug)
+    """The campaign, if the key may see it: any other (a draft too) is 404, as if it did not
+    exist."""
+    campaign = find_public_campaign_by_slug(db.session, slug)
     if campaign is None or not _key().may_see(campaign.id):
         raise _NotFound()
     return campaign

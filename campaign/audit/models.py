@@ -12,10 +12,8 @@ from campaign.personal_data import (
     Kind,
     Match,
     PersonalColumn,
-    RowAction,
-    Subject,
-    TableDeclaration,
     declare,
+    staff_table,
 )
 
 
@@ -49,16 +47,13 @@ class AuditEvent(Base):
 
 # Staff data (see campaign/personal_data.py): the record of who did what is kept.
 declare(
-    TableDeclaration(
+    staff_table(
         table="audit_events",
-        subject=Subject.ORGANISER,
         personal={
             "actor": PersonalColumn(Kind.DIRECT, ColumnAction.KEEP, "the organiser's address"),
             "organiser_id": PersonalColumn(Kind.LINKING, ColumnAction.KEEP, "who acted"),
             "created_at": PersonalColumn(Kind.LINKABLE, ColumnAction.KEEP, "when they acted"),
         },
-        on_erasure=RowAction.KEEP,
-        on_anonymisation=RowAction.KEEP,
         found_by={"actor": Match.EMAIL_IGNORING_CASE},
         not_personal={"details": "filters and settings given, never a supporter's data"},
         why_kept="accountability for access to supporters' data",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -25,25 +26,30 @@ class Actor(Protocol):
     def email(self) -> str: ...
 
 
-def _event_values(
-    actor: Actor | None,
-    action: str,
-    campaign_id: int | None,
-    details: dict[str, Any],
-    now: datetime,
-    row_count: int | None,
-    completed: bool,
-) -> dict[str, Any]:
-    return {
-        "created_at": now,
-        "organiser_id": actor.id if actor is not None else None,
-        "actor": actor.email if actor is not None else COMMAND_LINE,
-        "action": action,
-        "campaign_id": campaign_id,
-        "details": details,
-        "row_count": row_count,
-        "completed": completed,
-    }
+@dataclass(frozen=True)
+class Event:
+    """One event of the log, before it is written; `actor` None is named `unnamed_actor`."""
+
+    actor: Actor | None
+    action: str
+    campaign_id: int | None
+    details: dict[str, Any]
+    now: datetime
+    row_count: int | None = None
+    completed: bool = True
+    unnamed_actor: str = COMMAND_LINE
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "created_at": self.now,
+            "organiser_id": self.actor.id if self.actor is not None else None,
+            "actor": self.actor.email if self.actor is not None else self.unnamed_actor,
+            "action": self.action,
+            "campaign_id": self.campaign_id,
+            "details": self.details,
+            "row_count": self.row_count,
+            "completed": self.completed,
+        }
 
 
 def record_event(
@@ -56,27 +62,18 @@ def record_event(
     now: datetime,
     row_count: int | None = None,
     completed: bool = True,
+    unnamed_actor: str = COMMAND_LINE,
 ) -> AuditEvent:
-    """Add an event to the log; `actor` None means the command line (an operator)."""
-    event = AuditEvent(
-        **_event_values(actor, action, campaign_id, details, now, row_count, completed)
-    )
-    session.add(event)
+    """Add an event to the log; `actor` None means the command line, unless `unnamed_actor`
+    says otherwise."""
+    event = Event(actor, action, campaign_id, details, now, row_count, completed, unnamed_actor)
+    row = AuditEvent(**event.values())
+    session.add(row)
     session.flush()
-    return event
+    return row
 
 
-def record_event_apart(
-    engine: Engine,
-    *,
-    actor: Actor | None,
-    action: str,
-    campaign_id: int | None,
-    details: dict[str, Any],
-    now: datetime,
-    row_count: int | None = None,
-    completed: bool = True,
-) -> int:
+def record_event_apart(engine: Engine, event: Event) -> int:
     """Add an event in a transaction of its own, whose first statement is the insert; its id.
 
     For a download, a GET whose own transaction only reads: on SQLite a transaction that has
@@ -85,9 +82,7 @@ def record_event_apart(
     """
     with engine.begin() as connection:
         event_id = connection.execute(
-            insert(AuditEvent)
-            .values(**_event_values(actor, action, campaign_id, details, now, row_count, completed))
-            .returning(AuditEvent.id)
+            insert(AuditEvent).values(**event.values()).returning(AuditEvent.id)
         ).scalar_one()
     return int(event_id)
 

@@ -11,10 +11,11 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from campaign.branding.models import OrganisationIdentity
 from campaign.database import DbSession
+from campaign.uploaded_images import Refusal, UploadRefused, open_uploaded_image
 
 IDENTITY_ID = 1
 DEFAULT_ACCENT = "#1d3557"
@@ -140,20 +141,15 @@ def prepare_logo(data: bytes) -> tuple[bytes, int, int]:
     """An uploaded logo, decoded and drawn again as a PNG at most LOGO_BOX: what is stored is
     ours, never the upload (no metadata, no second file hidden in the first). Raises
     InvalidIdentity when it is not a PNG, JPEG or WebP image."""
-    if len(data) > MAX_LOGO_BYTES:
-        raise InvalidIdentity(_l("The logo must be at most 2 MB."))
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in ("PNG", "JPEG", "WEBP"):
-                raise InvalidIdentity(_l("The logo must be a PNG, JPEG or WebP image."))
-            if probe.width * probe.height > MAX_LOGO_PIXELS:
-                raise InvalidIdentity(_l("The logo is too large: at most 25 million pixels."))
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            logo = image.convert("RGBA")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        image = open_uploaded_image(data, max_bytes=MAX_LOGO_BYTES, max_pixels=MAX_LOGO_PIXELS)
+    except UploadRefused as refused:
+        if refused.refusal is Refusal.TOO_MANY_BYTES:
+            raise InvalidIdentity(_l("The logo must be at most 2 MB.")) from None
+        if refused.refusal is Refusal.TOO_MANY_PIXELS:
+            raise InvalidIdentity(_l("The logo is too large: at most 25 million pixels.")) from None
         raise InvalidIdentity(_l("The logo must be a PNG, JPEG or WebP image.")) from None
+    logo = image.convert("RGBA")
     logo.thumbnail(LOGO_BOX, Image.Resampling.LANCZOS)
     output = io.BytesIO()
     logo.save(output, format="PNG", optimize=True)
@@ -191,6 +187,18 @@ def check_accent(colour: str | None) -> str | None:
     return colour
 
 
+def _audited(row: OrganisationIdentity) -> dict[str, object]:
+    """What the audit log compares before and after an edit (the logo by its version)."""
+    return {
+        "name": row.name,
+        "accent_colour": row.accent_colour,
+        "next_step": row.next_step,
+        "donate_url": row.donate_url,
+        "next_campaign_slug": row.next_campaign_slug,
+        "logo": _version(row.logo_png) if row.logo_png else None,
+    }
+
+
 def update_identity(
     session: DbSession, wanted: IdentityInput, *, now: datetime
 ) -> dict[str, tuple[object, object]]:
@@ -212,14 +220,7 @@ def update_identity(
     if row is None:
         row = OrganisationIdentity(id=IDENTITY_ID, next_step=NextStep.SHARE.value)
         session.add(row)
-    before = {
-        "name": row.name,
-        "accent_colour": row.accent_colour,
-        "next_step": row.next_step,
-        "donate_url": row.donate_url,
-        "next_campaign_slug": row.next_campaign_slug,
-        "logo": _version(row.logo_png) if row.logo_png else None,
-    }
+    before = _audited(row)
     row.name = name
     row.accent_colour = accent
     row.next_step = wanted.next_step.value
@@ -229,14 +230,7 @@ def update_identity(
         row.logo_png, row.logo_width, row.logo_height = logo
     elif wanted.remove_logo:
         row.logo_png = row.logo_width = row.logo_height = None
-    after = {
-        "name": row.name,
-        "accent_colour": row.accent_colour,
-        "next_step": row.next_step,
-        "donate_url": row.donate_url,
-        "next_campaign_slug": row.next_campaign_slug,
-        "logo": _version(row.logo_png) if row.logo_png else None,
-    }
+    after = _audited(row)
     changes: dict[str, tuple[object, object]] = {
         key: (before[key], after[key]) for key in after if before[key] != after[key]
     }

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import markdown
+import nh3
 from babel import Locale, UnknownLocaleError
 from markupsafe import Markup
 from sqlalchemy import select
@@ -261,8 +262,10 @@ def _seed_translations(session: DbSession, campaign: Campaign, content: Campaign
 
 class SeedResult(NamedTuple):
     slug: str
-    action: str  # "created" or "updated"
+    action: str  # "created", "updated" or "kept" (owned by the database: left as it is)
     locales: list[str]
+    # For "kept": when organisers first edited it in the browser.
+    edited_in_browser_at: datetime | None = None
 
 
 def seed_campaigns(session: DbSession, directory: Path) -> list[SeedResult]:
@@ -271,11 +274,17 @@ def seed_campaigns(session: DbSession, directory: Path) -> list[SeedResult]:
     Text always follows the files, in every language. Settings that organisers may change at
     run time (goal, open and close times, featured, recent signers, the campaign's own
     questions) come from the files only when the campaign is created, so re-seeding never
-    undoes their decisions.
+    undoes their decisions. A campaign whose text organisers have edited in the browser is
+    owned by the database: its files are not applied at all ("kept"), whatever they say.
     """
     results = []
     for content in read_campaigns(directory):
         campaign = session.scalar(select(Campaign).where(Campaign.slug == content.slug))
+        if campaign is not None and campaign.owned_by_database:
+            results.append(
+                SeedResult(content.slug, "kept", content.locales, campaign.edited_in_browser_at)
+            )
+            continue
         if campaign is None:
             campaign = Campaign(
                 slug=content.slug,
@@ -305,9 +314,50 @@ def seed_campaigns(session: DbSession, directory: Path) -> list[SeedResult]:
     return results
 
 
+# What the Markdown converter makes, and nothing more: no images (a picture from another site
+# would be a third-party request, and the CSP would block it anyway), no raw HTML, no style.
+ALLOWED_TAGS = {
+    "a",
+    "blockquote",
+    "br",
+    "code",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "strong",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+# Links to web pages and email addresses; `javascript:`, `data:` and the rest are dropped.
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def sanitise_html(html: str) -> str:
+    """Keep only the elements and links Markdown makes (nh3, the Ammonia sanitiser): no
+    script, no event handler, no `javascript:` link, whatever the text tried."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
 def render_body(body: str) -> Markup:
-    """The campaign text as HTML. Content files are ours, but raw HTML in them is escaped anyway."""
+    """The campaign text as safe HTML, one rule for content files and text written by
+    organisers in the browser: raw HTML in the Markdown is escaped (shown as text), and what
+    the converter makes goes through `sanitise_html`."""
     converter = markdown.Markdown(extensions=["smarty"], output_format="html")
     converter.preprocessors.deregister("html_block")
     converter.inlinePatterns.deregister("html")
-    return Markup(converter.convert(body))  # noqa: S704 (raw HTML disabled above)
+    return Markup(sanitise_html(converter.convert(body)))  # noqa: S704 (sanitised by nh3)

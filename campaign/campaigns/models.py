@@ -19,6 +19,14 @@ from campaign.personal_data import (
 SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
+class CampaignStatus:
+    """A campaign made in the browser starts as a draft: only its organisers see it (in a
+    preview), and every public path answers 404 until it is published."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
 class Campaign(Base):
     """A petition: its text, who it is addressed to, its goal and when it takes signatures.
 
@@ -27,7 +35,10 @@ class Campaign(Base):
     """
 
     __tablename__ = "campaigns"
-    __table_args__ = (CheckConstraint("goal > 0", name="goal_positive"),)
+    __table_args__ = (
+        CheckConstraint("goal > 0", name="goal_positive"),
+        CheckConstraint("status IN ('draft', 'published')", name="status_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
@@ -52,8 +63,23 @@ class Campaign(Base):
     # The sites that may frame the embeddable form, one origin per line (see
     # campaigns/embedding.py); NULL: no site may.
     embed_origins: Mapped[str | None] = mapped_column(Text)
+    # Campaigns from content files are published at once; those made in the browser start as
+    # drafts (campaigns/models.py, CampaignStatus).
+    status: Mapped[str] = mapped_column(String(16), default=CampaignStatus.PUBLISHED)
+    published_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    # Set when an organiser first changes the campaign's text in the browser: from then on
+    # the database owns it and `flask campaigns seed` leaves it alone (and says so).
+    edited_in_browser_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == CampaignStatus.PUBLISHED
+
+    @property
+    def owned_by_database(self) -> bool:
+        return self.edited_in_browser_at is not None
 
     def is_open(self, now: datetime) -> bool:
         if self.signing_paused:
@@ -66,8 +92,10 @@ class Campaign(Base):
 class CampaignTranslation(Base):
     """A campaign's text in another language than its own (`Campaign.locale`).
 
-    Loaded from the campaign's content files by `flask campaigns seed`. A language with no
-    translation shows the campaign's own text, marked with its language for screen readers.
+    Loaded from the campaign's content files by `flask campaigns seed`, or written by
+    organisers in the browser, where a field may stay empty while the translation is under
+    way. A language whose translation is incomplete (`is_complete`), or that has none, shows
+    the campaign's own text, marked with its language for screen readers.
     """
 
     __tablename__ = "campaign_translations"
@@ -81,6 +109,16 @@ class CampaignTranslation(Base):
     body: Mapped[str] = mapped_column(Text)  # Markdown, as written in the content file
     target: Mapped[str] = mapped_column(String(300))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def is_complete(self) -> bool:
+        """Every required field is filled: only then is this language served to the public."""
+        return all(getattr(self, name).strip() for name in REQUIRED_TEXT)
+
+
+# The fields a language needs before supporters are shown it (the text under the title is
+# what the petition asks, so it is required too).
+REQUIRED_TEXT = ("title", "summary", "target", "body")
 
 
 declare(

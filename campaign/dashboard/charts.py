@@ -100,16 +100,20 @@ def _svg(chart: leather.Chart, height: int, label: str, size: Size = SIZES[0]) -
     return Markup(_ATTRIBUTE.sub(_round_numbers, text))  # noqa: S704 (serialised by ElementTree)
 
 
-def _columns(
-    periods: Sequence[PeriodCount],
-    short_label: Callable[[datetime], str],
-    label: str,
-    number: NumberFormat,
-    size: Size,
-) -> Markup:
+@dataclass(frozen=True)
+class PeriodSeries:
+    """Counts per day or hour, as the columns and the line plots read them."""
+
+    periods: Sequence[PeriodCount]
+    short_label: Callable[[datetime], str]  # what the axis shows under a period
+    number: NumberFormat
+
+
+def _columns(series: PeriodSeries, label: str, size: Size) -> Markup:
+    periods, number = series.periods, series.number
     # Categories must be unique (an hour label repeats over two days): the full time names
     # the column, the short label is only what the axis shows.
-    names = {p.start.isoformat(): short_label(p.start) for p in periods}
+    names = {p.start.isoformat(): series.short_label(p.start) for p in periods}
     chart = leather.Chart()
     chart.add_columns(
         [(p.start.isoformat(), p.signature_count) for p in periods], fill_color=BAR_COLOUR
@@ -123,34 +127,19 @@ def _columns(
     return _svg(chart, 240, label, size)
 
 
-def per_period_chart(
-    periods: Sequence[PeriodCount],
-    short_label: Callable[[datetime], str],
-    label: str,
-    number: NumberFormat,
-) -> Markup:
+def per_period_chart(series: PeriodSeries, label: str) -> Markup:
     """Columns: confirmed signatures in each day or hour."""
-    return Markup("").join(_columns(periods, short_label, label, number, size) for size in SIZES)
+    return Markup("").join(_columns(series, label, size) for size in SIZES)
 
 
-def cumulative_chart(
-    periods: Sequence[PeriodCount],
-    short_label: Callable[[datetime], str],
-    label: str,
-    number: NumberFormat,
-) -> Markup:
+def cumulative_chart(series: PeriodSeries, label: str) -> Markup:
     """A line: the running total at the end of each period."""
-    return Markup("").join(_line(periods, short_label, label, number, size) for size in SIZES)
+    return Markup("").join(_line(series, label, size) for size in SIZES)
 
 
-def _line(
-    periods: Sequence[PeriodCount],
-    short_label: Callable[[datetime], str],
-    label: str,
-    number: NumberFormat,
-    size: Size,
-) -> Markup:
-    labels = [short_label(p.start) for p in periods]
+def _line(series: PeriodSeries, label: str, size: Size) -> Markup:
+    periods, number = series.periods, series.number
+    labels = [series.short_label(p.start) for p in periods]
     chart = leather.Chart()
     chart.add_line(
         [(i, p.cumulative) for i, p in enumerate(periods)], stroke_color=LINE_COLOUR, width=3

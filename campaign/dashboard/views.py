@@ -73,14 +73,14 @@ def campaign(slug: str) -> Response:
         def hour(start: datetime) -> str:
             return start.strftime("%H:00")
 
-        plots["daily"] = charts.per_period_chart(
-            stats.daily, day, _("Confirmed signatures per day"), _number
-        )
+        daily = charts.PeriodSeries(stats.daily, day, _number)
+        plots["daily"] = charts.per_period_chart(daily, _("Confirmed signatures per day"))
         plots["cumulative"] = charts.cumulative_chart(
-            stats.daily, day, _("Total confirmed signatures, day by day"), _number
+            daily, _("Total confirmed signatures, day by day")
         )
         plots["hourly"] = charts.per_period_chart(
-            stats.hourly, hour, _("Confirmed signatures per hour, last 48 hours (UTC)"), _number
+            charts.PeriodSeries(stats.hourly, hour, _number),
+            _("Confirmed signatures per hour, last 48 hours (UTC)"),
         )
     if country_rows:
         plots["countries"] = charts.bar_chart(country_rows, _("Top countries"), _number)

@@ -12,7 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from campaign.audit.services import finish_export, record_event
+from campaign.audit.services import record_event
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.questions import campaign_questions
 from campaign.campaigns.services import find_campaign_by_slug
@@ -20,8 +20,8 @@ from campaign.database import utcnow
 from campaign.exports.services import (
     TALLY_KINDS,
     BadExportRequest,
+    logged_signatures_csv,
     parse_signature_filters,
-    stream_signatures_csv,
     tallies_csv,
     tally_rows,
 )
@@ -92,37 +92,20 @@ def signatures_command(
         raise click.UsageError(str(error)) from error
     campaign_id = _campaign_id(slug)
     question_keys = _question_keys(campaign_id)
-    event = record_event(
-        db.session,
-        actor=None,
-        action="export.signatures",
-        campaign_id=campaign_id,
-        details={**filters.as_details(), "excel": excel},
-        now=utcnow(),
-        completed=False,
-    )
-    event_id = event.id
-    db.session.commit()
     db.session.remove()  # no session, and so no connection, held while rows stream
-    engine = db.engine
     rows_written: list[int] = []
-
-    def finished(rows: int, completed: bool) -> None:
-        rows_written.append(rows)
-        finish_export(engine, event_id, rows, completed)
-
-    _write(
-        stream_signatures_csv(
-            engine,
-            campaign_id,
-            filters,
-            batch_size=current_app.config["EXPORT_BATCH_SIZE"],
-            excel=excel,
-            on_finish=finished,
-            question_keys=question_keys,
-        ),
-        output,
+    chunks = logged_signatures_csv(
+        db.engine,
+        campaign_id,
+        filters,
+        actor=None,
+        now=utcnow(),
+        batch_size=current_app.config["EXPORT_BATCH_SIZE"],
+        excel=excel,
+        question_keys=question_keys,
+        on_finish=rows_written.append,
     )
+    _write(chunks, output)
     if output is not None:
         click.echo(f"{rows_written[0]} signatures written to {output}", err=True)
 

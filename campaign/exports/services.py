@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import QueryableAttribute
 
+from campaign.audit.services import Actor, Event, finish_export, record_event_apart
 from campaign.countries import country_name
 from campaign.dashboard.services import counts_by_source, daily_counts
 from campaign.database import DbSession
@@ -244,6 +245,53 @@ def _with_answers(
         return format_line(row) + "," + csv_line(_answer_cells(row[_ANSWERS], keys))
 
     return line
+
+
+def logged_signatures_csv(
+    engine: Engine,
+    campaign_id: int,
+    filters: SignatureFilters,
+    *,
+    actor: Actor | None,
+    now: datetime,
+    batch_size: int,
+    excel: bool,
+    question_keys: Sequence[str],
+    on_finish: Callable[[int], None] | None = None,
+) -> Iterator[bytes]:
+    """The signatures export (stream_signatures_csv), in the audit log: the event is
+    committed before the first row goes out, so even a download cut off (or a process that
+    dies) leaves a trace of who started it, and it gets the rows sent once the stream ends.
+
+    Call it with no session holding a transaction: the event has a transaction of its own.
+    `on_finish(rows)` hears how many rows went out.
+    """
+    event_id = record_event_apart(
+        engine,
+        Event(
+            actor=actor,
+            action="export.signatures",
+            campaign_id=campaign_id,
+            details={**filters.as_details(), "excel": excel},
+            now=now,
+            completed=False,
+        ),
+    )
+
+    def finished(rows: int, completed: bool) -> None:
+        finish_export(engine, event_id, rows, completed)
+        if on_finish is not None:
+            on_finish(rows)
+
+    return stream_signatures_csv(
+        engine,
+        campaign_id,
+        filters,
+        batch_size=batch_size,
+        excel=excel,
+        on_finish=finished,
+        question_keys=question_keys,
+    )
 
 
 def stream_signatures_csv(

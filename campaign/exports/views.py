@@ -9,15 +9,15 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from campaign.audit.services import finish_export, record_event_apart
+from campaign.audit.services import Event, record_event_apart
 from campaign.campaigns.questions import campaign_questions
 from campaign.database import utcnow
 from campaign.exports.services import (
     BadExportRequest,
     export_filename,
+    logged_signatures_csv,
     parse_signature_filters,
     parse_tally_kind,
-    stream_signatures_csv,
     tallies_csv,
     tally_rows,
 )
@@ -57,32 +57,16 @@ def signatures_csv(slug: str) -> BaseResponse:
         )
     except BadExportRequest as error:
         return _bad_request(error)
-    now = utcnow()
-    excel = _excel()
-    campaign_id = campaign.id
-    engine = db.engine
-    # The log says who started an export before any row leaves.
-    event_id = record_event_apart(
-        engine,
-        actor=current_organiser(),
-        action="export.signatures",
-        campaign_id=campaign_id,
-        details={**filters.as_details(), "excel": excel},
-        now=now,
-        completed=False,
-    )
-
-    def finished(rows: int, completed: bool) -> None:
-        finish_export(engine, event_id, rows, completed)
-
+    now, excel = utcnow(), _excel()
     what = "signatures-opt-in" if filters.opt_in_only else "signatures"
-    chunks = stream_signatures_csv(
-        engine,
-        campaign_id,
+    chunks = logged_signatures_csv(
+        db.engine,
+        campaign.id,
         filters,
+        actor=current_organiser(),
+        now=now,
         batch_size=current_app.config["EXPORT_BATCH_SIZE"],
         excel=excel,
-        on_finish=finished,
         question_keys=[question.key for question in campaign_questions(campaign.questions)],
     )
     # No stream_with_context: the generator needs no request, and a request context kept
@@ -103,12 +87,14 @@ def tallies_csv_view(slug: str) -> BaseResponse:
     rows = tally_rows(db.session, campaign.id, kind, now)
     record_event_apart(
         db.engine,
-        actor=current_organiser(),
-        action="export.tallies",
-        campaign_id=campaign.id,
-        details={"by": kind, "excel": excel},
-        now=now,
-        row_count=len(rows),
+        Event(
+            actor=current_organiser(),
+            action="export.tallies",
+            campaign_id=campaign.id,
+            details={"by": kind, "excel": excel},
+            now=now,
+            row_count=len(rows),
+        ),
     )
     return _csv_response(
         tallies_csv(rows, kind, excel), export_filename(slug, f"tallies-by-{kind}", now.date())

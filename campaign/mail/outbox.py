@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from email.utils import make_msgid
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, TypedDict, Unpack, cast
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
@@ -47,49 +47,42 @@ def _checked_headers(headers: dict[str, str] | None) -> dict[str, str] | None:
     return dict(headers)
 
 
+class Email(TypedDict):
+    """An email to queue: rendered from `email/<template>.txt` and `.html` with `context`
+    (plain JSON data) in `locale` when a worker sends it."""
+
+    recipient: str
+    subject: str
+    template: str
+    context: dict[str, Any]
+    locale: str
+
+
 def enqueue_email(
     session: DbSession,
     *,
-    recipient: str,
-    subject: str,
-    template: str,
-    context: dict[str, Any],
     now: datetime,
-    locale: str,
     signature_id: int | None = None,
     headers: dict[str, str] | None = None,
     category: MessageCategory = MessageCategory.TRANSACTIONAL,
+    **email: Unpack[Email],
 ) -> None:
-    """Add a message to the outbox, to be rendered from `email/<template>.txt` and `.html`
-    with `context` (plain JSON data) in `locale` when a worker sends it. `headers` go out
-    with it as they are (e.g. List-Unsubscribe); `category` says whether it is news.
+    """Add a message to the outbox (see Email). `headers` go out with it as they are (e.g.
+    List-Unsubscribe); `category` says whether it is news.
 
     The caller's transaction decides whether it is ever sent: the message and the change
     that causes it are committed, or rolled back, together.
     """
-    row = email_row(
-        recipient=recipient,
-        subject=subject,
-        template=template,
-        context=context,
-        now=now,
-        locale=locale,
-        headers=headers,
-        category=category,
-    )
+    row = email_row(now=now, headers=headers, category=category, **email)
     enqueue_email_row(session, row, signature_id=signature_id)
 
 
 def email_row(
     *,
-    recipient: str,
-    subject: str,
-    template: str,
-    context: dict[str, Any],
     now: datetime,
-    locale: str,
     headers: dict[str, str] | None = None,
     category: MessageCategory = MessageCategory.TRANSACTIONAL,
+    **email: Unpack[Email],
 ) -> dict[str, Any]:
     """The outbox row of an email, made ready before the transaction that writes it (on
     SQLite a write transaction holds the one write lock: the less done inside it, the
@@ -97,11 +90,11 @@ def email_row(
     domain = urlsplit(current_app.config["PUBLIC_URL"]).hostname or "localhost"
     return {
         "kind": EMAIL_KIND,
-        "recipient": recipient,
-        "subject": _single_line(subject)[:300],
-        "template": template,
-        "context": context,
-        "locale": locale,
+        "recipient": email["recipient"],
+        "subject": _single_line(email["subject"])[:300],
+        "template": email["template"],
+        "context": email["context"],
+        "locale": email["locale"],
         "message_id": make_msgid(domain=domain),
         "signature_id": None,
         "headers": _checked_headers(headers),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import urlencode
 
 from flask import current_app
@@ -14,7 +14,7 @@ from werkzeug.urls import iri_to_uri
 from campaign.database import DbSession
 from campaign.links import public_url_prefix
 from campaign.mail.models import MessageCategory
-from campaign.mail.outbox import email_row, enqueue_email_row
+from campaign.mail.outbox import Email, email_row, enqueue_email_row
 from campaign.tokens import LinkPurpose, make_link_token
 
 
@@ -63,50 +63,25 @@ def email_supporter(
     *,
     signature_id: int,
     manage_key: str,
-    recipient: str,
-    subject: str,
-    template: str,
-    context: dict[str, Any],
     now: datetime,
-    locale: str,
     category: MessageCategory = MessageCategory.TRANSACTIONAL,
+    **email: Unpack[Email],
 ) -> None:
     """Queue an email to the person behind a signature, with their manage links (in the
     template context as `manage`, and as the List-Unsubscribe headers)."""
-    row = supporter_email_row(
-        manage_key=manage_key,
-        recipient=recipient,
-        subject=subject,
-        template=template,
-        context=context,
-        now=now,
-        locale=locale,
-        category=category,
-    )
+    row = supporter_email_row(manage_key=manage_key, now=now, category=category, **email)
     enqueue_email_row(session, row, signature_id=signature_id)
 
 
 def supporter_email_row(
     *,
     manage_key: str,
-    recipient: str,
-    subject: str,
-    template: str,
-    context: dict[str, Any],
     now: datetime,
-    locale: str,
     category: MessageCategory = MessageCategory.TRANSACTIONAL,
+    **email: Unpack[Email],
 ) -> dict[str, Any]:
     """`email_supporter`'s outbox row, made before the signature it goes with is written
     (signing makes it before its transaction); `enqueue_email_row` writes it."""
-    links = manage_links(manage_key, locale)
-    return email_row(
-        recipient=recipient,
-        subject=subject,
-        template=template,
-        context={**context, "manage": links.as_context()},
-        now=now,
-        locale=locale,
-        headers=list_unsubscribe_headers(links),
-        category=category,
-    )
+    links = manage_links(manage_key, email["locale"])
+    email["context"] = {**email["context"], "manage": links.as_context()}
+    return email_row(now=now, headers=list_unsubscribe_headers(links), category=category, **email)

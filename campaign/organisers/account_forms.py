@@ -26,7 +26,7 @@ from campaign.organisers.passwords import (
     TOO_SHORT,
     PasswordRejected,
 )
-from campaign.signing.forms import clean_text
+from campaign.signing.forms import clean_text, email_field
 
 
 def password_rule_message(error: PasswordRejected) -> str:
@@ -40,15 +40,8 @@ def password_rule_message(error: PasswordRejected) -> str:
     return str(messages.get(error.reason, _l("Please choose another password.")))
 
 
-def _email_field(label: str | object) -> EmailField:
-    return EmailField(
-        label,
-        filters=[clean_text],
-        validators=[
-            DataRequired(_l("Please enter an email address.")),
-            Length(max=254, message=_l("Please use at most 254 characters.")),
-        ],
-    )
+def _email_field(label: object) -> EmailField:
+    return email_field(label, _l("Please enter an email address."))
 
 
 class NewPasswordForm(FlaskForm):

@@ -21,10 +21,8 @@ from campaign.personal_data import (
     Match,
     NoPersonalData,
     PersonalColumn,
-    RowAction,
-    Subject,
-    TableDeclaration,
     declare,
+    staff_table,
 )
 
 
@@ -131,9 +129,8 @@ class AccountPolicy(Base):
 # is used or runs out); never touched by a supporter's erasure or anonymisation.
 _FORGOTTEN = "deleted 30 days after it ends, is used or runs out (forget_old_account_records)"
 declare(
-    TableDeclaration(
+    staff_table(
         table="organiser_sessions",
-        subject=Subject.ORGANISER,
         personal={
             "key_hash": PersonalColumn(
                 Kind.LINKING, ColumnAction.KEEP, "hash of the key in the browser's cookie"
@@ -144,50 +141,39 @@ declare(
             "created_at": PersonalColumn(Kind.LINKABLE, ColumnAction.KEEP, "when they logged in"),
             "last_seen_at": PersonalColumn(Kind.LINKABLE, ColumnAction.KEEP, "approximate"),
         },
-        on_erasure=RowAction.KEEP,
-        on_anonymisation=RowAction.KEEP,
         why_kept=f"the account's own sessions, listed on its page; {_FORGOTTEN}",
     )
 )
 declare(
-    TableDeclaration(
+    staff_table(
         table="organiser_recovery_codes",
-        subject=Subject.ORGANISER,
         personal={
             "code_hash": PersonalColumn(
                 Kind.LINKING, ColumnAction.KEEP, "hash of a one-time code given to the account"
             ),
         },
-        on_erasure=RowAction.KEEP,
-        on_anonymisation=RowAction.KEEP,
         why_kept="the account's second factor; deleted with it",
     )
 )
 declare(
-    TableDeclaration(
+    staff_table(
         table="organiser_invitations",
-        subject=Subject.ORGANISER,
         personal={
             "email": PersonalColumn(Kind.DIRECT, ColumnAction.KEEP, "who was invited"),
             "token_hash": PersonalColumn(Kind.LINKING, ColumnAction.KEEP, "the link's hash"),
         },
-        on_erasure=RowAction.KEEP,
-        on_anonymisation=RowAction.KEEP,
         found_by={"email": Match.EMAIL_IGNORING_CASE},
         not_personal={"invited_by_id": "the inviting admin's account id (staff, in organisers)"},
         why_kept=f"an admin's invitation of staff; {_FORGOTTEN}",
     )
 )
 declare(
-    TableDeclaration(
+    staff_table(
         table="organiser_account_links",
-        subject=Subject.ORGANISER,
         personal={
             "new_email": PersonalColumn(Kind.DIRECT, ColumnAction.KEEP, "an address asked for"),
             "token_hash": PersonalColumn(Kind.LINKING, ColumnAction.KEEP, "the link's hash"),
         },
-        on_erasure=RowAction.KEEP,
-        on_anonymisation=RowAction.KEEP,
         found_by={"new_email": Match.EMAIL_IGNORING_CASE},
         why_kept=f"password resets and address changes of staff; {_FORGOTTEN}",
     )

@@ -62,6 +62,7 @@ from campaign.organisers.accounts import (
     request_email_change,
     request_password_reset,
     reset_password,
+    set_campaign_creation,
     set_role,
 )
 from campaign.organisers.auth import (
@@ -83,6 +84,7 @@ from campaign.organisers.second_factor import (
     qr_code_data_uri,
     recovery_codes_left,
     remove_second_factor,
+    reset_second_factor,
     second_factor_required,
     set_second_factor_required,
     verify_code,
@@ -580,7 +582,7 @@ def _invite_form(*, submitted: bool) -> InviteForm:
     return form
 
 
-_TEAM_OUTCOMES = {"invited", "role", "factor_reset", "policy", "unchanged"}
+_TEAM_OUTCOMES = {"invited", "role", "creation", "factor_reset", "policy", "unchanged"}
 
 
 def _team_page(status: int = 200, **context: Any) -> Response:
@@ -658,6 +660,20 @@ def role_view(organiser_id: int) -> BaseResponse:
     return _team_done("role" if changed else "unchanged")
 
 
+@bp.post("/team/<int:organiser_id>/campaign-creation")
+@login_required
+def campaign_creation_view(organiser_id: int) -> BaseResponse:
+    """Let a colleague start new campaigns, or stop them (admins always may)."""
+    admin = _admin()
+    colleague = _colleague(organiser_id)
+    allowed = request.form.get("allowed", "")
+    if allowed not in ("yes", "no"):
+        abort(422)
+    changed = set_campaign_creation(db.session, admin, colleague, allowed == "yes", utcnow())
+    db.session.commit()
+    return _team_done("creation" if changed else "unchanged")
+
+
 @bp.post("/team/<int:organiser_id>/second-factor/reset")
 @login_required
 def reset_factor_view(organiser_id: int) -> BaseResponse:
@@ -667,16 +683,7 @@ def reset_factor_view(organiser_id: int) -> BaseResponse:
     colleague = _colleague(organiser_id)
     if not colleague.has_second_factor:
         return _team_done("unchanged")
-    now = utcnow()
-    remove_second_factor(db.session, colleague)
-    end_every_session(db.session, colleague, now)
-    record_account_event(
-        db.session,
-        actor=admin,
-        action="organiser.second_factor_reset",
-        details={"organiser": colleague.email},
-        now=now,
-    )
+    reset_second_factor(db.session, colleague, actor=admin, now=utcnow())
     db.session.commit()
     return _team_done("factor_reset")
 

@@ -18,21 +18,22 @@ from flask_babel import LazyString, force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 
-from campaign.audit.models import AuditEvent
+from campaign.audit.services import COMMAND_LINE, record_event
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession
 from campaign.mail.outbox import enqueue_email
 from campaign.organisers.account_models import AccountLink, AccountLinkPurpose, Invitation
 from campaign.organisers.models import Organiser
-from campaign.organisers.passwords import check_new_password, hash_password
+from campaign.organisers.passwords import check_new_password
 from campaign.organisers.services import (
     create_organiser,
     find_organiser,
     grant,
     normalise_organiser_email,
+    set_password,
     unblock_account,
 )
-from campaign.organisers.sessions import end_every_session, forget_old_sessions
+from campaign.organisers.sessions import forget_old_sessions
 
 INVITATION_LIFETIME = timedelta(hours=72)
 RESET_LIFETIME = timedelta(hours=1)
@@ -70,22 +71,19 @@ def record_account_event(
     action: str,
     details: dict[str, Any],
     now: datetime,
-    actor_label: str | None = None,
+    unnamed_actor: str = ANONYMOUS,
 ) -> None:
-    """An account event in the audit log; `actor` None with a label for someone not logged
-    in (a failed login is "anonymous")."""
-    session.add(
-        AuditEvent(
-            created_at=now,
-            organiser_id=actor.id if actor is not None else None,
-            actor=actor.email if actor is not None else (actor_label or ANONYMOUS),
-            action=action,
-            campaign_id=None,
-            details=details,
-            completed=True,
-        )
+    """An account event in the audit log; `actor` None is someone not logged in (a failed
+    login is "anonymous") unless `unnamed_actor` names it (the command line)."""
+    record_event(
+        session,
+        actor=actor,
+        action=action,
+        campaign_id=None,
+        details=details,
+        now=now,
+        unnamed_actor=unnamed_actor,
     )
-    session.flush()
 
 
 def _subject(locale: str, text: LazyString) -> str:
@@ -294,7 +292,7 @@ def reset_password(
     organiser = session.get(Organiser, link.organiser_id) if link else None
     if link is None or organiser is None or not organiser.active:
         raise AccountError("invalid_link")
-    check_new_password(password, organiser.email)
+    set_password(session, organiser, password, now)
     _spend(session, link, now)
     # Any other reset link of the account stops working too.
     session.execute(
@@ -304,9 +302,6 @@ def reset_password(
         .where(AccountLink.used_at.is_(None))
         .values(used_at=now)
     )
-    organiser.password_hash = hash_password(password)
-    organiser.password_changed_at = now
-    end_every_session(session, organiser, now)
     unblock_account(session, organiser.email, secret_key)
     record_account_event(
         session, actor=organiser, action="organiser.password_reset", details={}, now=now
@@ -319,10 +314,7 @@ def change_password(
 ) -> None:
     """A new password chosen on the account page: every session ends (the caller starts a
     new one for the browser that asked)."""
-    check_new_password(password, organiser.email)
-    organiser.password_hash = hash_password(password)
-    organiser.password_changed_at = now
-    end_every_session(session, organiser, now)
+    set_password(session, organiser, password, now)
     record_account_event(
         session, actor=organiser, action="organiser.password_change", details={}, now=now
     )
@@ -431,6 +423,30 @@ def set_role(
         action="organiser.role",
         details={"organiser": organiser.email, "admin": make_admin},
         now=now,
+    )
+    return True
+
+
+def set_campaign_creation(
+    session: DbSession,
+    admin: Organiser | None,
+    organiser: Organiser,
+    allowed: bool,
+    now: datetime,
+) -> bool:
+    """Let an organiser start new campaigns, or stop them; False if nothing changes.
+    `admin` None is the command line. Admins may always."""
+    if organiser.can_create_campaigns == allowed:
+        return False
+    organiser.can_create_campaigns = allowed
+    session.flush()
+    record_account_event(
+        session,
+        actor=admin,
+        action="organiser.campaign_creation",
+        details={"organiser": organiser.email, "allowed": allowed},
+        now=now,
+        unnamed_actor=COMMAND_LINE,
     )
     return True
 

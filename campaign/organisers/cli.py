@@ -1,4 +1,4 @@
-"""`flask organisers create|list|set-password|deactivate|activate|grant|revoke|
+"""`flask organisers create|list|set-password|deactivate|activate|grant|revoke|allow-create|
 reset-second-factor`."""
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from campaign.audit.services import record_event
 from campaign.campaigns.services import find_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import db
+from campaign.organisers.accounts import set_campaign_creation
 from campaign.organisers.passwords import PasswordRejected
-from campaign.organisers.second_factor import remove_second_factor
+from campaign.organisers.second_factor import reset_second_factor
 from campaign.organisers.services import (
     OrganiserError,
     create_organiser,
@@ -26,7 +27,6 @@ from campaign.organisers.services import (
     set_password,
     unblock_account,
 )
-from campaign.organisers.sessions import end_every_session
 
 organisers_cli = AppGroup("organisers", help="Organiser accounts (campaign staff).")
 
@@ -92,6 +92,8 @@ def list_command() -> None:
         role = "admin" if organiser.is_admin else "organiser"
         status = "active" if organiser.active else "deactivated"
         campaigns = "all campaigns" if organiser.is_admin else (", ".join(slugs) or "no campaign")
+        if organiser.can_create_campaigns and not organiser.is_admin:
+            campaigns += " (may start campaigns)"
         last = (
             organiser.last_login_at.strftime("%Y-%m-%d %H:%M UTC")
             if organiser.last_login_at
@@ -204,6 +206,25 @@ def revoke_command(email: str, slug: str) -> None:
     _membership(email, slug, granting=False)
 
 
+@organisers_cli.command("allow-create")
+@click.argument("email")
+@click.option("--remove", is_flag=True, help="Take the right away instead.")
+def allow_create_command(email: str, remove: bool) -> None:
+    """Let an organiser start new campaigns (admins always may); --remove takes it away."""
+    try:
+        organiser = get_organiser(db.session, email)
+    except OrganiserError as error:
+        raise _fail(error) from error
+    changed = set_campaign_creation(db.session, None, organiser, not remove, utcnow())
+    db.session.commit()
+    if remove:
+        click.echo(
+            f"{organiser.email} {'may no longer' if changed else 'could not'} start campaigns"
+        )
+    else:
+        click.echo(f"{organiser.email} {'may now' if changed else 'could already'} start campaigns")
+
+
 @organisers_cli.command("reset-second-factor")
 @click.argument("email")
 def reset_second_factor_command(email: str) -> None:
@@ -213,16 +234,6 @@ def reset_second_factor_command(email: str) -> None:
         organiser = get_organiser(db.session, email)
     except OrganiserError as error:
         raise _fail(error) from error
-    now = utcnow()
-    remove_second_factor(db.session, organiser)
-    end_every_session(db.session, organiser, now)
-    record_event(
-        db.session,
-        actor=None,
-        action="organiser.second_factor_reset",
-        campaign_id=None,
-        details={"organiser": organiser.email},
-        now=now,
-    )
+    reset_second_factor(db.session, organiser, actor=None, now=utcnow())
     db.session.commit()
     click.echo(f"second factor removed for {organiser.email}")

@@ -2,22 +2,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField
+from wtforms import HiddenField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from campaign.organisers.passwords import MAX_LENGTH
-from campaign.signing.forms import clean_text
+from campaign.signing.forms import email_field
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(
-        _l("Email address"),
-        filters=[clean_text],
-        validators=[
-            DataRequired(_l("Please enter your email address.")),
-            Length(max=254, message=_l("Please use at most 254 characters.")),
-        ],
-    )
+    email = email_field(_l("Email address"), _l("Please enter your email address."))
     password = PasswordField(
         _l("Password"),
         validators=[

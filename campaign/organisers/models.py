@@ -13,10 +13,8 @@ from campaign.personal_data import (
     Match,
     NoPersonalData,
     PersonalColumn,
-    RowAction,
-    Subject,
-    TableDeclaration,
     declare,
+    staff_table,
 )
 
 
@@ -33,6 +31,9 @@ class Organiser(Base):
     # Argon2id, in the PHC string format (parameters and salt included).
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(default=False)
+    # May start new campaigns (admins always may); set on the team page or with
+    # `flask organisers allow-create`.
+    can_create_campaigns: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -105,9 +106,8 @@ class LoginThrottle(Base):
 # Staff data (see campaign/personal_data.py). Accounts are deactivated, never deleted or
 # anonymised, so the audit log keeps saying who did what.
 declare(
-    TableDeclaration(
+    staff_table(
         table="organisers",
-        subject=Subject.ORGANISER,
         personal={
             "email": PersonalColumn(Kind.DIRECT, ColumnAction.KEEP, "the login"),
             "last_login_at": PersonalColumn(Kind.LINKABLE, ColumnAction.KEEP, "account activity"),
@@ -120,8 +120,6 @@ declare(
             "totp_secret": "a credential of the account, not about the person",
             "totp_pending_secret": "the same, while being set up",
         },
-        on_erasure=RowAction.KEEP,
-        on_anonymisation=RowAction.KEEP,
         found_by={"email": Match.EMAIL_IGNORING_CASE},
         why_kept="accountability: deactivate the account (flask organisers deactivate)",
     )
@@ -133,9 +131,8 @@ declare(
     )
 )
 declare(
-    TableDeclaration(
+    staff_table(
         table="login_throttles",
-        subject=Subject.ORGANISER,
         personal={
             "key_hash": PersonalColumn(
                 Kind.PSEUDONYMOUS,
@@ -143,8 +140,6 @@ declare(
                 "keyed hash of the address, browser token or client address that failed",
             ),
         },
-        on_erasure=RowAction.KEEP,
-        on_anonymisation=RowAction.KEEP,
         why_kept="cannot be found from an address without the secret; forgotten after "
         "twice the block time (throttle.forget_old)",
     )

@@ -16,9 +16,11 @@ import segno
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from campaign.audit.services import Actor, record_event
 from campaign.database import DbSession
 from campaign.organisers.account_models import AccountPolicy, RecoveryCode
 from campaign.organisers.models import Organiser
+from campaign.organisers.sessions import end_every_session
 
 RECOVERY_CODES = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
@@ -165,6 +167,24 @@ def remove_second_factor(session: DbSession, organiser: Organiser) -> None:
     organiser.totp_enabled_at = None
     session.execute(delete(RecoveryCode).where(RecoveryCode.organiser_id == organiser.id))
     session.flush()
+
+
+def reset_second_factor(
+    session: DbSession, organiser: Organiser, *, actor: Actor | None, now: datetime
+) -> None:
+    """Someone else removes the account's second factor (a lost phone and lost codes): an
+    admin, or the command line (`actor` None). Every session of the account ends, and the
+    audit log says who did it."""
+    remove_second_factor(session, organiser)
+    end_every_session(session, organiser, now)
+    record_event(
+        session,
+        actor=actor,
+        action="organiser.second_factor_reset",
+        campaign_id=None,
+        details={"organiser": organiser.email},
+        now=now,
+    )
 
 
 def second_factor_required(session: DbSession) -> bool:

@@ -20,6 +20,7 @@ from campaign.organisers.passwords import (
     spend_verification_time,
     verify_password,
 )
+from campaign.organisers.sessions import end_every_session
 from campaign.organisers.throttle import ThrottleKey, ThrottlePolicy
 
 
@@ -71,12 +72,12 @@ def create_organiser(
 
 
 def set_password(session: DbSession, organiser: Organiser, password: str, now: datetime) -> None:
-    """A new password; every session of the account ends (see Organiser.get_id)."""
+    """A new password; every session of the account ends (see Organiser.get_id). Raises
+    PasswordRejected before changing anything."""
     check_new_password(password, organiser.email)
     organiser.password_hash = hash_password(password)
     organiser.password_changed_at = now
-    organiser.session_generation += 1
-    session.flush()
+    end_every_session(session, organiser, now)
 
 
 def set_active(session: DbSession, organiser: Organiser, active: bool) -> None:

@@ -8,7 +8,6 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from campaign.audit.services import record_event
 from campaign.campaigns.services import find_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import db
@@ -53,28 +52,15 @@ def import_command(
     if sheet.bad:
         rejects = rejects or file.with_name(file.stem + ".rejects.csv")
         rejects.write_text(rejects_csv(sheet), encoding="utf-8")
-    now = utcnow()
     report = import_rows(
         db.session,
         campaign,
         sheet,
         source=source,
-        now=now,
-        tally_shards=current_app.config["TALLY_SHARDS"],
-    )
-    record_event(
-        db.session,
+        file_name=file.name,
         actor=None,
-        action="signatures.import",
-        campaign_id=campaign.id,
-        details={
-            "file": file.name[:100],
-            "source": source,
-            "already_there": report.already_there,
-            "skipped_invalid": report.skipped_invalid,
-        },
-        row_count=report.imported,
-        now=now,
+        now=utcnow(),
+        tally_shards=current_app.config["TALLY_SHARDS"],
     )
     db.session.commit()
     click.echo(

@@ -21,6 +21,7 @@ from wtforms import EmailField
 from wtforms.validators import Length, Optional
 
 from campaign import signals
+from campaign.audit.services import Actor, record_event
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession
 from campaign.exports.writer import neutralise
@@ -154,13 +155,16 @@ def import_rows(
     sheet: CheckedSheet,
     *,
     source: str,
+    file_name: str,
+    actor: Actor | None,
     now: datetime,
     tally_shards: int,
 ) -> ImportReport:
-    """Store the sheet's good rows as confirmed signatures, counted at once.
+    """Store the sheet's good rows as confirmed signatures, counted at once, and log it.
 
     A row whose address already signed this campaign (online or in an earlier sheet), or a
     row already imported from this very file, adds nothing: the unique constraints decide.
+    `actor` None means the command line.
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -197,11 +201,26 @@ def import_rows(
         # Confirmed on the organiser's word: what follows a confirmation (webhooks) follows.
         signals.signature_confirmed.send(campaign.id, session=session, signature_id=new_id, now=now)
     session.flush()
-    return ImportReport(
+    report = ImportReport(
         imported=imported,
         already_there=len(sheet.good) - imported,
         skipped_invalid=len(sheet.bad),
     )
+    record_event(
+        session,
+        actor=actor,
+        action="signatures.import",
+        campaign_id=campaign.id,
+        details={
+            "file": file_name[:100],
+            "source": source,
+            "already_there": report.already_there,
+            "skipped_invalid": report.skipped_invalid,
+        },
+        row_count=report.imported,
+        now=now,
+    )
+    return report
 
 
 def rejects_csv(sheet: CheckedSheet) -> str:

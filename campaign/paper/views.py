@@ -11,7 +11,6 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
-from campaign.audit.services import record_event
 from campaign.campaigns.models import Campaign
 from campaign.database import utcnow
 from campaign.extensions import db
@@ -61,7 +60,6 @@ def upload(slug: str) -> Response:
     form = PaperSheetForm()
     if not form.validate_on_submit():
         return _page(campaign, form, 400 if "csrf_token" in form.errors else 422)
-    filename = (form.sheet.data.filename or "sheet.csv")[:100]
     try:
         source = clean_source(form.source.data)
         sheet = read_sheet(form.sheet.data.read())
@@ -70,23 +68,15 @@ def upload(slug: str) -> Response:
     if sheet.bad:
         # On the web a sheet goes in whole or not at all; the command can skip bad rows.
         return _page(campaign, form, 422, bad_rows=sheet.bad)
-    now, organiser = utcnow(), current_organiser()
     report = import_rows(
         db.session,
         campaign,
         sheet,
         source=source,
-        now=now,
+        file_name=form.sheet.data.filename or "sheet.csv",
+        actor=current_organiser(),
+        now=utcnow(),
         tally_shards=current_app.config["TALLY_SHARDS"],
-    )
-    record_event(
-        db.session,
-        actor=organiser,
-        action="signatures.import",
-        campaign_id=campaign.id,
-        details={"file": filename, "source": source, "already_there": report.already_there},
-        row_count=report.imported,
-        now=now,
     )
     db.session.commit()
     message = (

@@ -25,7 +25,7 @@ from campaign.mail.outbox import enqueue_email
 from campaign.personal_data import declaration_of, erase_rows_of_signatures, rows_of_person
 from campaign.privacy.models import ErasureCount
 from campaign.signing.models import Signature, SignatureStatus, is_counted
-from campaign.signing.services import email_campaign
+from campaign.signing.services import SignerDetails, email_campaign
 from campaign.tallies.services import add_to_tally
 from campaign.tokens import LinkPurpose, TokenInvalid, read_link_token
 
@@ -33,19 +33,12 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class ErasureReceipt:
+class ErasureReceipt(SignerDetails):
     """What was deleted, to show the supporter (once, on the page that answers their POST)."""
 
     campaign_id: int
     campaign_title: str
     campaign_slug: str
-    first_name: str
-    last_name: str
-    email: str
-    country: str
-    postcode: str | None
-    opt_in: bool
-    source: str | None
     signed_at: datetime
     confirmed_at: datetime | None
     was_confirmed: bool

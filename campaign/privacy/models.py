@@ -11,10 +11,8 @@ from campaign.personal_data import (
     Kind,
     NoPersonalData,
     PersonalColumn,
-    RowAction,
-    Subject,
-    TableDeclaration,
     declare,
+    staff_table,
 )
 
 
@@ -55,14 +53,11 @@ class AnonymisationPostponement(Base):
 
 declare(NoPersonalData(table="erasure_counts", why="counts per campaign and day, not who"))
 declare(
-    TableDeclaration(
+    staff_table(
         table="anonymisation_postponements",
-        subject=Subject.ORGANISER,
         personal={
             "recorded_by": PersonalColumn(Kind.DIRECT, ColumnAction.KEEP, "who decided"),
         },
-        on_erasure=RowAction.KEEP,
-        on_anonymisation=RowAction.KEEP,
         not_personal={"reason": "about the campaign, never about a supporter"},
         why_kept="the record of a decision on supporters' data",
     )

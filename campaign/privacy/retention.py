@@ -177,16 +177,7 @@ def _delete_stale_pending(
             Signature.confirmation_expires_at <= now,
         ),
     )
-    report.emails_deleted += _erase_rows_of(session, stale)
-    gone = session.scalars(
-        delete(Signature).where(stale).returning(Signature.id),
-        execution_options={"synchronize_session": False},
-    ).all()
-    report.pending_deleted += len(gone)
-    if gone:  # a purge that deleted nothing tells no one
-        signals.signature_deleted.send(
-            None, session=session, signature_ids=list(gone), reason="purged", now=now
-        )
+    _purge_pending(session, stale, None, now, report)
 
 
 def _anonymise_campaign(
@@ -210,16 +201,7 @@ def _anonymise_campaign(
     )
     report.emails_deleted += changed.get(OutboxMessage.__tablename__, 0)
     pending = of_campaign & (Signature.status == SignatureStatus.PENDING)
-    report.emails_deleted += _erase_rows_of(session, pending)
-    gone = session.scalars(
-        delete(Signature).where(pending).returning(Signature.id),
-        execution_options={"synchronize_session": False},
-    ).all()
-    report.pending_deleted += len(gone)
-    if gone:  # a purge that deleted nothing tells no one
-        signals.signature_deleted.send(
-            campaign.id, session=session, signature_ids=list(gone), reason="purged", now=now
-        )
+    _purge_pending(session, pending, campaign.id, now, report)
     values = anonymised_values(
         declaration_of(Signature.__tablename__), cut_to_day, anonymised_at=now
     )
@@ -253,6 +235,27 @@ def _delete_old_deliveries(session: DbSession, now: datetime, days: int) -> None
         .where(table.c.status.in_([OutboxStatus.SENT, OutboxStatus.FAILED]))
         .where(func.coalesce(table.c.sent_at, table.c.created_at) <= now - timedelta(days=days))
     )
+
+
+def _purge_pending(
+    session: DbSession,
+    which: ColumnElement[bool],
+    campaign_id: int | None,
+    now: datetime,
+    report: PurgeReport,
+) -> None:
+    """Delete these unconfirmed signatures, and first what other tables hold about them;
+    counted in the report, and told to subscribers (signature_deleted, reason "purged")."""
+    report.emails_deleted += _erase_rows_of(session, which)
+    gone = session.scalars(
+        delete(Signature).where(which).returning(Signature.id),
+        execution_options={"synchronize_session": False},
+    ).all()
+    report.pending_deleted += len(gone)
+    if gone:  # a purge that deleted nothing tells no one
+        signals.signature_deleted.send(
+            campaign_id, session=session, signature_ids=list(gone), reason="purged", now=now
+        )
 
 
 def _erase_rows_of(session: DbSession, signatures: ColumnElement[bool]) -> int:

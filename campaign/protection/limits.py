@@ -9,6 +9,8 @@ it is clearly a script, is the request refused. The signer sees the same page ei
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from flask import current_app, g, request
 from limits import RateLimitItem, parse_many
@@ -17,6 +19,8 @@ from campaign.extensions import limiter
 from campaign.identity import client_address, email_domain_of
 
 log = logging.getLogger(__name__)
+
+View = TypeVar("View", bound=Callable[..., object])
 
 
 def email_domain() -> str:
@@ -40,6 +44,20 @@ def sign_limit_per_address() -> str:
 
 def sign_limit_per_domain() -> str:
     return str(current_app.config["RATELIMIT_SIGN_PER_DOMAIN"])
+
+
+def sign_limits(view: View) -> View:
+    """The hard limits of a form that takes a signature (the campaign page, the embedded
+    form): its POSTs per client address and per email domain, exempt domains aside."""
+    per_domain = limiter.limit(
+        sign_limit_per_domain,
+        methods=["POST"],
+        scope="sign-domain",
+        key_func=email_domain,
+        exempt_when=domain_is_exempt,
+    )
+    per_address = limiter.limit(sign_limit_per_address, methods=["POST"], scope="sign-address")
+    return cast(View, per_address(per_domain(view)))
 
 
 def login_limit_per_address() -> str:

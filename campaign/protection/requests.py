@@ -97,13 +97,14 @@ class StreamedBodyLimit:
 
 
 # Endpoints that take a file (an administrator's logo), with the body size they accept
-# instead of MAX_CONTENT_LENGTH. Every other form takes text fields only.
-_UPLOADS: dict[str, int] = {}
+# instead of MAX_CONTENT_LENGTH (or a function of the app's settings that says it). Every
+# other form takes text fields only.
+_UPLOADS: dict[str, int | Callable[[], int]] = {}
 
 
-def allow_upload(endpoint: str, max_bytes: int) -> None:
+def allow_upload(endpoint: str, max_bytes: int | Callable[[], int]) -> None:
     """Let `endpoint` take multipart bodies with files, up to `max_bytes` (the view checks
-    who may, and what the file is)."""
+    who may, and what the file is); a function is asked on each request, in the app."""
     _UPLOADS[endpoint] = max_bytes
 
 
@@ -164,7 +165,8 @@ def init_request_checks(app: Flask) -> None:
             abort(413)
         if request.method in _BODY_METHODS:
             if request.endpoint in _UPLOADS:
-                request.max_content_length = _UPLOADS[request.endpoint]
+                limit = _UPLOADS[request.endpoint]
+                request.max_content_length = limit() if callable(limit) else limit
             _refuse_non_form_body()
             if request.mimetype == "application/x-www-form-urlencoded":
                 _refuse_if_malformed(request.get_data(cache=True))

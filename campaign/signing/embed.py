@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.campaigns.embedding import parse_origins
 from campaign.campaigns.models import Campaign
-from campaign.extensions import csrf, limiter
+from campaign.extensions import csrf
 from campaign.i18n import language_tag
 from campaign.protection.form_token import (
     FormTokenCheck,
@@ -35,12 +35,7 @@ from campaign.protection.form_token import (
     posted_from_another_site,
 )
 from campaign.protection.headers import allow_framing_by
-from campaign.protection.limits import (
-    domain_is_exempt,
-    email_domain,
-    sign_limit_per_address,
-    sign_limit_per_domain,
-)
+from campaign.protection.limits import sign_limits
 from campaign.signing.page import (
     campaign_or_404,
     cross_site_notice,
@@ -85,14 +80,7 @@ def _form_page(
 
 @csrf.exempt  # its own token: see the module's docstring
 @bp.route("/campaigns/<slug>/embed", methods=["GET", "POST"])
-@limiter.limit(sign_limit_per_address, methods=["POST"], scope="sign-address")
-@limiter.limit(
-    sign_limit_per_domain,
-    methods=["POST"],
-    scope="sign-domain",
-    key_func=email_domain,
-    exempt_when=domain_is_exempt,
-)
+@sign_limits
 def form(slug: str) -> BaseResponse:
     campaign = campaign_or_404(slug)
     if request.method == "GET":

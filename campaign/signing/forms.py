@@ -114,6 +114,22 @@ def valid_email(form: FlaskForm, field: Field) -> None:
         ) from error
 
 
+def email_field(
+    label: object, required: object, checks: Sequence[Callable[[FlaskForm, Field], None]] = ()
+) -> EmailField:
+    """An email address a form must have: cleaned, at most 254 characters (what SMTP takes),
+    with `required` as the message when it is missing and `checks` run after."""
+    return EmailField(
+        label,
+        filters=[clean_text],
+        validators=[
+            DataRequired(required),
+            Length(max=254, message=_l("Please use at most 254 characters.")),
+            *checks,
+        ],
+    )
+
+
 def known_country(form: FlaskForm, field: Field) -> None:
     if field.data not in COUNTRY_CODES:
         raise ValidationError(_l("Please choose your country from the list."))
@@ -140,14 +156,8 @@ class SignatureForm(FlaskForm):
             no_links,
         ],
     )
-    email = EmailField(
-        _l("Email address"),
-        filters=[clean_text],
-        validators=[
-            DataRequired(_l("Please enter your email address.")),
-            Length(max=254, message=_l("Please use at most 254 characters.")),
-            valid_email,
-        ],
+    email = email_field(
+        _l("Email address"), _l("Please enter your email address."), checks=[valid_email]
     )
     country = StringField(
         _l("Country"),

@@ -78,12 +78,12 @@ def campaign_or_404(slug: str) -> Campaign:
     """The campaign for a public page, shared by this process's requests for a second or two.
 
     A detached, read-only copy: public pages never change a campaign. Organiser changes
-    reach every process within TALLY_CACHE_SECONDS.
+    reach every process within TALLY_CACHE_SECONDS. A draft is a 404.
     """
     if len(slug) > 64:
         abort(404)
     campaign: Campaign | None = _cache().get(("campaign", slug), lambda: _load_detached(slug))
-    if campaign is None:
+    if campaign is None or not campaign.is_published:  # a draft is the organisers' alone
         abort(404)
     return campaign
 

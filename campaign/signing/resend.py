@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from campaign.campaigns.services import find_campaign_by_slug
+from campaign.campaigns.services import find_public_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import db, limiter
 from campaign.protection.limits import sign_limit_per_address
@@ -50,7 +50,7 @@ def resend(slug: str) -> BaseResponse:
     """Send the confirmation email again, to the address this browser signed with. The
     answer is the same whatever happened, as for signing."""
     email = signer_email(slug)
-    campaign = find_campaign_by_slug(db.session, slug)
+    campaign = find_public_campaign_by_slug(db.session, slug)
     if campaign is None or email is None:
         return redirect(url_for("signing.signed", slug=slug), code=303)
     resend_confirmation(db.session, campaign, email, now=utcnow(), policy=signing_policy())

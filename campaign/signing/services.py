@@ -7,7 +7,7 @@ it causes are committed together or not at all.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
@@ -56,7 +56,9 @@ class ConfirmOutcome(enum.Enum):
 
 
 @dataclass(frozen=True)
-class SignatureInput:
+class SignerDetails:
+    """What supporters give about themselves (on the form, a paper sheet or through the API)."""
+
     first_name: str
     last_name: str
     email: str
@@ -64,6 +66,13 @@ class SignatureInput:
     postcode: str | None
     opt_in: bool
     source: str | None
+
+
+SIGNER_FIELDS = tuple(field.name for field in fields(SignerDetails))
+
+
+@dataclass(frozen=True)
+class SignatureInput(SignerDetails):
     locale: str
     ip_hash: str | None
     suspect: bool = False
@@ -178,13 +187,7 @@ def _insert_link() -> Insert:
 # What a new submission replaces on a pending signature: the latest details are the ones
 # confirmed (the confirm page shows the name and the news choice).
 _RESUBMITTED = (
-    "first_name",
-    "last_name",
-    "email",
-    "country",
-    "postcode",
-    "opt_in",
-    "source",
+    *SIGNER_FIELDS,
     "locale",
     "consent_version",
     "ip_hash",

@@ -25,7 +25,7 @@ from campaign.branding.services import NextStep
 from campaign.branding.views import current_identity
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.questions import campaign_questions
-from campaign.campaigns.services import featured_campaign, find_campaign_by_slug
+from campaign.campaigns.services import featured_campaign, find_public_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import csrf, db, limiter
 from campaign.identity import client_address, keyed_hash
@@ -38,10 +38,7 @@ from campaign.protection.form_token import (
 from campaign.protection.headers import token_in_url
 from campaign.protection.limits import (
     confirm_limit_per_address,
-    domain_is_exempt,
-    email_domain,
-    sign_limit_per_address,
-    sign_limit_per_domain,
+    sign_limits,
     signing_looks_suspect,
 )
 from campaign.signing.forms import answers_from
@@ -101,14 +98,7 @@ def index() -> BaseResponse:
 # the supporter typed instead of a bare error page.
 @csrf.exempt
 @bp.route("/campaigns/<slug>", methods=["GET", "POST"])
-@limiter.limit(sign_limit_per_address, methods=["POST"], scope="sign-address")
-@limiter.limit(
-    sign_limit_per_domain,
-    methods=["POST"],
-    scope="sign-domain",
-    key_func=email_domain,
-    exempt_when=domain_is_exempt,
-)
+@sign_limits
 def show(slug: str) -> BaseResponse:
     campaign = campaign_or_404(slug)
     if request.method in ("GET", "HEAD"):  # HEAD is a GET without the body (uptime checks)
@@ -218,7 +208,7 @@ def _next_campaign(campaign: Campaign) -> dict[str, str] | None:
     slug = identity.next_campaign_slug
     if identity.next_step is not NextStep.CAMPAIGN or not slug or slug == campaign.slug:
         return None
-    other = find_campaign_by_slug(db.session, slug)
+    other = find_public_campaign_by_slug(db.session, slug)
     if other is None:
         return None
     return {

@@ -6,7 +6,6 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from campaign.audit.services import record_event
 from campaign.campaigns.services import find_campaign_by_slug
 from campaign.database import utcnow
 from campaign.extensions import db
@@ -32,17 +31,6 @@ def _endpoint(endpoint_id: int) -> WebhookEndpoint:
     return endpoint
 
 
-def _audit(action: str, endpoint: WebhookEndpoint) -> None:
-    record_event(
-        db.session,
-        actor=None,
-        action=action,
-        campaign_id=endpoint.campaign_id,
-        details={"endpoint": endpoint.id, "url": endpoint.url[:200]},
-        now=utcnow(),
-    )
-
-
 @webhooks_cli.command("add")
 @click.argument("slug")
 @click.argument("url")
@@ -57,13 +45,12 @@ def add_command(slug: str, url: str) -> None:
             campaign,
             url,
             allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"],
-            created_by="command line",
+            actor=None,
             now=utcnow(),
         )
     except UnsafeUrl as error:
         db.session.rollback()
         raise click.ClickException(f"Refused: {error}.") from error
-    _audit("webhook.add", endpoint)
     db.session.commit()
     forget_endpoints()
     click.echo(f"Endpoint {endpoint.id} receives {slug}'s events. Its secret, shown once:")
@@ -83,8 +70,7 @@ def list_command() -> None:
 def disable_command(endpoint_id: int) -> None:
     """Stop sending to an endpoint (events queued for it are not sent)."""
     endpoint = _endpoint(endpoint_id)
-    set_active(db.session, endpoint, False, now=utcnow())
-    _audit("webhook.disable", endpoint)
+    set_active(db.session, endpoint, False, actor=None, now=utcnow())
     db.session.commit()
     click.echo(f"Endpoint {endpoint.id} is disabled.")
 
@@ -94,8 +80,7 @@ def disable_command(endpoint_id: int) -> None:
 def enable_command(endpoint_id: int) -> None:
     """Send to a disabled endpoint again (from the next event on)."""
     endpoint = _endpoint(endpoint_id)
-    set_active(db.session, endpoint, True, now=utcnow())
-    _audit("webhook.enable", endpoint)
+    set_active(db.session, endpoint, True, actor=None, now=utcnow())
     db.session.commit()
     forget_endpoints()
     click.echo(f"Endpoint {endpoint.id} is active.")
@@ -106,8 +91,7 @@ def enable_command(endpoint_id: int) -> None:
 def rotate_command(endpoint_id: int) -> None:
     """A new secret (printed on the last line); the old one signs too for 24 hours."""
     endpoint = _endpoint(endpoint_id)
-    secret = rotate_secret(db.session, endpoint, now=utcnow())
-    _audit("webhook.rotate", endpoint)
+    secret = rotate_secret(db.session, endpoint, actor=None, now=utcnow())
     db.session.commit()
     click.echo(f"Endpoint {endpoint.id} has a new secret; the previous one works for 24 hours:")
     click.echo(secret)

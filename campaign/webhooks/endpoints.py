@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from campaign.audit.services import COMMAND_LINE, Actor, record_event
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession
 from campaign.outbox.models import OutboxStatus
@@ -18,17 +19,31 @@ from campaign.webhooks.transport import resolve
 ROTATION_OVERLAP = timedelta(hours=24)
 
 
+def _audit(
+    session: DbSession, action: str, endpoint: WebhookEndpoint, actor: Actor | None, now: datetime
+) -> None:
+    record_event(
+        session,
+        actor=actor,
+        action=action,
+        campaign_id=endpoint.campaign_id,
+        details={"endpoint": endpoint.id, "url": endpoint.url[:200]},
+        now=now,
+    )
+
+
 def add_endpoint(
     session: DbSession,
     campaign: Campaign,
     url: str,
     *,
     allow_private: bool,
-    created_by: str,
+    actor: Actor | None,
     now: datetime,
 ) -> tuple[WebhookEndpoint, str]:
-    """A new endpoint and its secret. The URL must be http(s) and resolve to public
-    addresses only (unless `allow_private`): raises transport.UnsafeUrl otherwise."""
+    """A new endpoint and its secret, in the audit log (`actor` None: the command line). The
+    URL must be http(s) and resolve to public addresses only (unless `allow_private`): raises
+    transport.UnsafeUrl otherwise."""
     url = url.strip()
     resolve(url, allow_private=allow_private)
     secret = new_secret()
@@ -38,10 +53,11 @@ def add_endpoint(
         secret=secret,
         active=True,
         created_at=now,
-        created_by=created_by,
+        created_by=actor.email if actor is not None else COMMAND_LINE,
     )
     session.add(endpoint)
     session.flush()
+    _audit(session, "webhook.add", endpoint, actor, now)
     return endpoint, secret
 
 
@@ -60,22 +76,31 @@ def list_endpoints(
 
 
 def set_active(
-    session: DbSession, endpoint: WebhookEndpoint, active: bool, *, now: datetime
+    session: DbSession,
+    endpoint: WebhookEndpoint,
+    active: bool,
+    *,
+    actor: Actor | None,
+    now: datetime,
 ) -> None:
     """Disable an endpoint (nothing more is queued for it, and what is queued is not sent),
-    or enable it again."""
+    or enable it again; in the audit log."""
     endpoint.active = active
     endpoint.disabled_at = None if active else now
     session.flush()
+    _audit(session, "webhook.enable" if active else "webhook.disable", endpoint, actor, now)
 
 
-def rotate_secret(session: DbSession, endpoint: WebhookEndpoint, *, now: datetime) -> str:
+def rotate_secret(
+    session: DbSession, endpoint: WebhookEndpoint, *, actor: Actor | None, now: datetime
+) -> str:
     """A new secret; the previous one keeps signing beside it for ROTATION_OVERLAP, so the
-    receiver can switch without losing an event."""
+    receiver can switch without losing an event. In the audit log."""
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_until = now + ROTATION_OVERLAP
     endpoint.secret = new_secret()
     session.flush()
+    _audit(session, "webhook.rotate", endpoint, actor, now)
     return endpoint.secret
 
 

@@ -8,14 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from campaign.database import Base, utcnow
 from campaign.outbox.models import OutboxMessage as QueuedMessage
 from campaign.personal_data import (
-    ColumnAction,
-    Kind,
+    CREATED_BY,
     Match,
-    PersonalColumn,
-    RowAction,
-    Subject,
-    TableDeclaration,
     declare,
+    staff_table,
 )
 
 
@@ -44,16 +40,9 @@ class WebhookEndpoint(Base):
 
 
 declare(
-    TableDeclaration(
+    staff_table(
         table="webhook_endpoints",
-        subject=Subject.ORGANISER,
-        personal={
-            "created_by": PersonalColumn(
-                Kind.DIRECT, ColumnAction.KEEP, "the organiser's address (or the command line)"
-            ),
-        },
-        on_erasure=RowAction.KEEP,
-        on_anonymisation=RowAction.KEEP,
+        personal={"created_by": CREATED_BY},
         found_by={"created_by": Match.EMAIL_IGNORING_CASE},
         why_kept="accountability: who sends supporters' data to another system",
     )

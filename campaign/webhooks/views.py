@@ -12,7 +12,6 @@ from wtforms import SelectField, URLField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from campaign.audit.services import record_event
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import find_campaign_by_slug
 from campaign.database import utcnow
@@ -65,17 +64,6 @@ def _index(form: EndpointForm, status: int = 200, **context: object) -> Response
     return make_response(page, status)
 
 
-def _audit(action: str, endpoint: WebhookEndpoint) -> None:
-    record_event(
-        db.session,
-        actor=current_organiser(),
-        action=action,
-        campaign_id=endpoint.campaign_id,
-        details={"endpoint": endpoint.id, "url": endpoint.url[:200]},
-        now=utcnow(),
-    )
-
-
 @bp.get("/")
 def index() -> Response:
     return _index(_form())
@@ -95,13 +83,12 @@ def add() -> Response:
             campaign,
             form.url.data,
             allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"],
-            created_by=current_organiser().email,
+            actor=current_organiser(),
             now=utcnow(),
         )
     except UnsafeUrl as error:
         db.session.rollback()
         return _index(form, 422, refused=str(error))
-    _audit("webhook.add", endpoint)
     db.session.commit()
     forget_endpoints()
     return _endpoint_page(endpoint, 201, new_secret=secret)
@@ -140,8 +127,7 @@ def _checked_post() -> None:
 def toggle(endpoint_id: int) -> Response:
     _checked_post()
     endpoint = _endpoint_or_404(endpoint_id)
-    set_active(db.session, endpoint, not endpoint.active, now=utcnow())
-    _audit("webhook.enable" if endpoint.active else "webhook.disable", endpoint)
+    set_active(db.session, endpoint, not endpoint.active, actor=current_organiser(), now=utcnow())
     db.session.commit()
     forget_endpoints()
     return _endpoint_page(endpoint)
@@ -151,8 +137,7 @@ def toggle(endpoint_id: int) -> Response:
 def rotate(endpoint_id: int) -> Response:
     _checked_post()
     endpoint = _endpoint_or_404(endpoint_id)
-    secret = rotate_secret(db.session, endpoint, now=utcnow())
-    _audit("webhook.rotate", endpoint)
+    secret = rotate_secret(db.session, endpoint, actor=current_organiser(), now=utcnow())
     db.session.commit()
     return _endpoint_page(endpoint, new_secret=secret, rotated=True)
 

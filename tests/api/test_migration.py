@@ -3,12 +3,10 @@ trigger is part of the schema, not only of `create_all`."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import delete, select
 
-from campaign import create_app
 from campaign.api.models import SignatureDeletion
 from campaign.database import utcnow
 from campaign.extensions import db
@@ -17,16 +15,9 @@ from tests.factories import make_campaign
 
 
 def test_deleting_a_confirmed_signature_records_its_id_only_after_migrating(
-    empty_database_url: str, tmp_path: Path
+    empty_app: Flask,
 ) -> None:
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": empty_database_url,
-            "INSTANCE_PATH": str(tmp_path),
-        }
-    )
-    with app.app_context():
+    with empty_app.app_context():
         upgrade()
         campaign = make_campaign(db.session)
         rows = [
@@ -55,4 +46,3 @@ def test_deleting_a_confirmed_signature_records_its_id_only_after_migrating(
         assert tombstone.campaign_id == campaign.id
         assert abs((utcnow() - tombstone.deleted_at).total_seconds()) < 60
         db.session.remove()
-        db.engine.dispose()

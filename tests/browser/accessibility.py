@@ -131,3 +131,23 @@ def render_blocking_scripts(page: Any) -> list[str]:
                 .map(s => s.outerHTML.slice(0, 120)))"""
         )
     )
+
+
+def check_page(browsing: Any, name: str, lang: str) -> None:
+    """The page as it is: its language, axe-core, and no horizontal scrolling at 320 px
+    (with a screenshot, `name`); back to desktop width after."""
+    page = browsing.page
+    assert page.evaluate("() => document.documentElement.lang") == lang
+    assert_accessible(page)
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert_fits_the_width(page)
+    browsing.screenshot(name)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def visit_page(browsing: Any, path: str, lang: str, name: str, status: int = 200) -> None:
+    """Open `path` in `lang`, expect `status`, and check the page (check_page)."""
+    separator = "&" if "?" in path else "?"
+    response = browsing.page.goto(f"{path}{separator}lang={lang}")
+    assert response is not None and response.status == status, (name, response)
+    check_page(browsing, name, lang)

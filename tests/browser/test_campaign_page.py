@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskCliRunner
 from PIL import Image
 from sqlalchemy import select
 
@@ -24,23 +23,17 @@ from campaign.database import utcnow
 from campaign.extensions import db
 from tests.browser.accessibility import assert_accessible, assert_fits_the_width
 from tests.browser.test_pages import closed_campaign, expired_link_path
+from tests.browser.words import FormWords
 from tests.factories import PASSWORD, add_signature, make_organiser
 from tests.smtp import SmtpServer
 
-SLUG = "surveillance-moratorium"
 PHONE = (390, 844)
 DESKTOP = (1280, 800)
 SHARE_CARD_LIMIT = 600 * 1024
 
 
 @dataclass(frozen=True)
-class Words:
-    lang: str
-    locale: str
-    first_name: str
-    last_name: str
-    email: str
-    country: str
+class Words(FormWords):
     sign: str
     confirm: str
     hello: str
@@ -58,13 +51,6 @@ FRENCH = Words(
     "Signer la pétition", "Confirmer ma signature", "Bonjour Ada,", "Renvoyer l’e-mail",
     "nous l’avons renvoyée",
 )  # fmt: skip
-
-
-@pytest.fixture
-def seeded(runner: FlaskCliRunner) -> str:
-    result = runner.invoke(args=["campaigns", "seed"])
-    assert result.exit_code == 0, result.output
-    return SLUG
 
 
 def shoot(browsing: Any, step: str) -> None:

@@ -19,27 +19,10 @@ from campaign.extensions import db
 from campaign.mail.models import OutboxMessage
 from campaign.organisers.accounts import invite, request_email_change, request_password_reset
 from campaign.organisers.models import Organiser
-from tests.browser.accessibility import assert_accessible, assert_fits_the_width
+from tests.browser.accessibility import check_page, visit_page
 from tests.factories import PASSWORD, make_organiser
 
 ADMIN = "admin@example.org"
-
-
-def check(browsing: Any, name: str, lang: str) -> None:
-    page = browsing.page
-    assert page.evaluate("() => document.documentElement.lang") == lang
-    assert_accessible(page)
-    page.set_viewport_size({"width": 320, "height": 640})
-    assert_fits_the_width(page)
-    browsing.screenshot(name)
-    page.set_viewport_size({"width": 1280, "height": 800})
-
-
-def visit_page(browsing: Any, path: str, lang: str, name: str, status: int = 200) -> None:
-    separator = "&" if "?" in path else "?"
-    response = browsing.page.goto(f"{path}{separator}lang={lang}")
-    assert response is not None and response.status == status, (name, response)
-    check(browsing, name, lang)
 
 
 def latest_token(app: Flask, template: str) -> str:
@@ -106,7 +89,7 @@ def test_the_account_pages_are_accessible_in_english_and_french(
     page.fill("#password", PASSWORD)
     page.locator("form:has(#password) button[type=submit]").click()
     assert "/organiser/login/code" in page.url
-    check(browsing, "login-code", lang)
+    check_page(browsing, "login-code", lang)
     page.fill("#code", pyotp.TOTP(accounts).at(utcnow() + timedelta(seconds=30)))
     page.locator("form:has(#code) button[type=submit]").click()
     assert page.url.split("?")[0].endswith("/organiser/")
@@ -124,7 +107,7 @@ def test_the_account_pages_are_accessible_in_english_and_french(
     page.fill("#current_password", PASSWORD)  # a logged-in browser alone may not swap it
     page.locator("form:has(#code) button[type=submit]").click()
     assert page.locator(".recovery-codes li").count() == 10
-    check(browsing, "recovery-codes", lang)
+    check_page(browsing, "recovery-codes", lang)
 
 
 def test_logging_in_with_a_second_factor_and_enrolling_work_without_javascript(

@@ -15,7 +15,7 @@ from campaign.campaigns.models import Campaign
 from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.signing.services import SignatureInput, SigningPolicy, sign_petition
-from tests.browser.accessibility import assert_accessible, assert_fits_the_width
+from tests.browser.accessibility import assert_fits_the_width, visit_page
 from tests.factories import make_campaign
 from tests.helpers import email_text
 
@@ -57,18 +57,8 @@ def test_every_other_public_page_is_accessible_and_fits_a_small_screen(
         "check-email": (f"/campaigns/{seeded}/signed", 200),
     }
     browsing = visit(f"pages-{lang}")
-    page = browsing.page
-
     for name, (path, status) in pages.items():
-        separator = "&" if "?" in path else "?"
-        response = page.goto(f"{path}{separator}lang={lang}")
-        assert response is not None and response.status == status, (name, response)
-        assert page.evaluate("() => document.documentElement.lang") == lang
-        assert_accessible(page)
-        page.set_viewport_size({"width": 320, "height": 640})
-        assert_fits_the_width(page)
-        browsing.screenshot(name)
-        page.set_viewport_size({"width": 1280, "height": 800})
+        visit_page(browsing, path, lang, name, status)
 
 
 def test_the_layout_mirrors_for_a_right_to_left_language(visit: Any, seeded: str) -> None:

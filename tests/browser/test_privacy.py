@@ -11,17 +11,12 @@ import pytest
 from flask import Flask
 
 from tests.browser.accessibility import assert_accessible, assert_fits_the_width
+from tests.browser.words import FormWords
 from tests.smtp import SmtpServer
 
 
 @dataclass(frozen=True)
-class Words:
-    lang: str
-    locale: str
-    first_name: str
-    last_name: str
-    email: str
-    country: str
+class Words(FormWords):
     opt_in: str
     sign: str
     notice: str

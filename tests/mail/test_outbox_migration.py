@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from campaign import create_app
 from campaign.extensions import db
 
 EMAIL_AT_0008 = text(
@@ -39,16 +37,9 @@ INSERT_AT_HEAD = text(
 
 
 def test_emails_queued_before_the_outbox_had_kinds_survive_upgrade_and_downgrade(
-    empty_database_url: str, tmp_path: Path
+    empty_app: Flask,
 ) -> None:
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": empty_database_url,
-            "INSTANCE_PATH": str(tmp_path),
-        }
-    )
-    with app.app_context():
+    with empty_app.app_context():
         upgrade(revision="0008")
         with db.engine.begin() as connection:
             connection.execute(EMAIL_AT_0008)
@@ -87,4 +78,3 @@ def test_emails_queued_before_the_outbox_had_kinds_survive_upgrade_and_downgrade
                 text("SELECT recipient, template, locale, category FROM outbox_messages")
             ).all()
         assert [tuple(r) for r in rows] == [("old@example.org", "confirm", "fr", "update")]
-        db.engine.dispose()

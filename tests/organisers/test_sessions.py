@@ -59,13 +59,18 @@ def test_deactivating_then_activating_revives_no_old_session(
     assert login(app.test_client(), organiser).status_code == 303
 
 
+def _laptop_and_phone(app: Flask) -> tuple[FlaskClient, FlaskClient]:
+    """Two browsers, Firefox on Linux and Safari on iOS, not logged in yet."""
+    laptop, phone = app.test_client(), app.test_client()
+    laptop.environ_base["HTTP_USER_AGENT"] = FIREFOX
+    phone.environ_base["HTTP_USER_AGENT"] = PHONE
+    return laptop, phone
+
+
 def test_the_account_page_lists_sessions_by_browser_without_addresses(
     app: Flask, organiser: str
 ) -> None:
-    laptop = app.test_client()
-    laptop.environ_base["HTTP_USER_AGENT"] = FIREFOX
-    phone = app.test_client()
-    phone.environ_base["HTTP_USER_AGENT"] = PHONE
+    laptop, phone = _laptop_and_phone(app)
     login(laptop, organiser, address="198.51.100.23")
     login(phone, organiser, address="203.0.113.77")
 
@@ -85,10 +90,7 @@ def test_the_account_page_lists_sessions_by_browser_without_addresses(
 def test_ending_a_session_from_the_account_page_logs_that_browser_out(
     app: Flask, organiser: str
 ) -> None:
-    laptop = app.test_client()
-    laptop.environ_base["HTTP_USER_AGENT"] = FIREFOX
-    phone = app.test_client()
-    phone.environ_base["HTTP_USER_AGENT"] = PHONE
+    laptop, phone = _laptop_and_phone(app)
     login(laptop, organiser)
     login(phone, organiser)
     page = laptop.get("/organiser/account").get_data(as_text=True)

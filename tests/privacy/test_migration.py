@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from campaign import create_app
 from campaign.extensions import db
 
+# A campaign as the first schema stored it, for the signatures each test adds.
+CAMPAIGN_AT_0001 = text(
+    "INSERT INTO campaigns (id, slug, locale, title, summary, body, target, goal, featured,"
+    " show_recent_signers, created_at, updated_at) VALUES (1, 'c', 'en', 'C', 's', 'b', 't',"
+    " 10, true, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+)
 
-def test_signatures_made_before_the_upgrade_get_a_manage_key_each(
-    empty_database_url: str, tmp_path: Path
-) -> None:
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": empty_database_url,
-            "INSTANCE_PATH": str(tmp_path),
-        }
-    )
-    with app.app_context():
+
+def test_signatures_made_before_the_upgrade_get_a_manage_key_each(empty_app: Flask) -> None:
+    with empty_app.app_context():
         upgrade(revision="0001")
         with db.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO campaigns (id, slug, locale, title, summary, body, target, goal,"
-                    " featured, show_recent_signers, created_at, updated_at) VALUES (1, 'c', 'en',"
-                    " 'C', 's', 'b', 't', 10, true, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-                )
-            )
+            connection.execute(CAMPAIGN_AT_0001)
             for n in range(3):
                 connection.execute(
                     text(
@@ -49,29 +39,13 @@ def test_signatures_made_before_the_upgrade_get_a_manage_key_each(
             keys = connection.execute(text("SELECT manage_key FROM signatures")).scalars().all()
         assert len(keys) == 3 and len(set(keys)) == 3
         assert all(len(key) == 32 and int(key, 16) >= 0 for key in keys)
-        db.engine.dispose()
 
 
-def test_downgrading_0007_keeps_every_signature_even_anonymised_ones(
-    empty_database_url: str, tmp_path: Path
-) -> None:
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": empty_database_url,
-            "INSTANCE_PATH": str(tmp_path),
-        }
-    )
-    with app.app_context():
+def test_downgrading_0007_keeps_every_signature_even_anonymised_ones(empty_app: Flask) -> None:
+    with empty_app.app_context():
         upgrade(revision="0001")
         with db.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO campaigns (id, slug, locale, title, summary, body, target, goal,"
-                    " featured, show_recent_signers, created_at, updated_at) VALUES (1, 'c', 'en',"
-                    " 'C', 's', 'b', 't', 10, true, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-                )
-            )
+            connection.execute(CAMPAIGN_AT_0001)
             for n in range(2):
                 connection.execute(
                     text(
@@ -100,6 +74,5 @@ def test_downgrading_0007_keeps_every_signature_even_anonymised_ones(
                 text("SELECT id, email_normalised FROM signatures ORDER BY id")
             ).all()
             columns = {c["name"] for c in inspect(connection).get_columns("signatures")}
-        db.engine.dispose()
     assert [tuple(row) for row in kept] == [(1, "p0@example.org"), (2, "anonymised-2")]
     assert not {"manage_key", "anonymised_at", "opt_in_withdrawn_at"} & columns

@@ -142,21 +142,20 @@ def test_a_forged_forwarded_for_header_gains_nothing_without_trusted_proxies(
     assert statuses == [303] * 6 + [429] * 2
 
 
+def _sign_forwarded(app: Flask, campaign: str, forwarded_for: list[str]) -> list[int]:
+    """One signature (with a gmail.com address) per X-Forwarded-For value; the statuses."""
+    client = app.test_client()
+    return [
+        signer(client, campaign, n, domain="gmail.com", **{"X-Forwarded-For": value}).status_code
+        for n, value in enumerate(forwarded_for)
+    ]
+
+
 def test_behind_one_trusted_proxy_each_forwarded_client_has_its_own_limit(
     make_app: Callable[..., Flask], campaign: str
 ) -> None:
     proxied = make_app(**LIMITS, TRUSTED_PROXIES=1)
-    client = proxied.test_client()
-    statuses = [
-        signer(
-            client,
-            campaign,
-            n,
-            domain="gmail.com",
-            **{"X-Forwarded-For": f"spoofed, 198.51.100.{n}"},
-        ).status_code
-        for n in range(8)
-    ]
+    statuses = _sign_forwarded(proxied, campaign, [f"spoofed, 198.51.100.{n}" for n in range(8)])
     assert statuses == [303] * 8
     assert not any(s.suspect for s in signatures(proxied))
 
@@ -172,17 +171,9 @@ def test_behind_a_trusted_proxy_a_forwarded_port_is_not_a_new_address(
     """Some proxies write `[2001:db8::5]:443`: each port (and each address of one /64) is
     still the one subscriber, held to one limit."""
     proxied = make_app(**LIMITS, TRUSTED_PROXIES=1)
-    client = proxied.test_client()
-    statuses = [
-        signer(
-            client,
-            campaign,
-            n,
-            domain="gmail.com",
-            **{"X-Forwarded-For": forwarded.format(n=n + 1, port=40000 + n)},
-        ).status_code
-        for n in range(7)
-    ]
+    statuses = _sign_forwarded(
+        proxied, campaign, [forwarded.format(n=n + 1, port=40000 + n) for n in range(7)]
+    )
     assert statuses == [303] * 6 + [429]
     assert [s.suspect for s in signatures(proxied)] == [False] * 3 + [True] * 3
     assert len({s.ip_hash for s in signatures(proxied)}) == 1

@@ -4,12 +4,10 @@ address takes its IDNA 2008 form, each link keeps working, and the tallies are r
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from campaign import create_app
 from campaign.extensions import db
 from campaign.signing.counts import public_counts
 from campaign.tallies.services import find_tally_differences, read_tally
@@ -24,17 +22,8 @@ ROWS = [  # (campaign, typed address, status, country)
 ]
 
 
-def test_the_upgrade_folds_one_mailbox_into_its_earliest_signature(
-    empty_database_url: str, tmp_path: Path
-) -> None:
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": empty_database_url,
-            "INSTANCE_PATH": str(tmp_path),
-        }
-    )
-    with app.app_context():
+def test_the_upgrade_folds_one_mailbox_into_its_earliest_signature(empty_app: Flask) -> None:
+    with empty_app.app_context():
         upgrade(revision="0009_outbox_kinds")
         with db.engine.begin() as connection:
             for campaign_id in (1, 2):
@@ -110,4 +99,3 @@ def test_the_upgrade_folds_one_mailbox_into_its_earliest_signature(
         assert read_tally(db.session, 2).signature_count == 1
         assert find_tally_differences(db.session, public_counts(db.session)) == []
         db.session.remove()
-        db.engine.dispose()

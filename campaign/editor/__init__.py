@@ -1,0 +1,1 @@
+"""The campaign editor: organisers start, write, translate and publish campaigns."""
