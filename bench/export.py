@@ -194,7 +194,7 @@ def driver_fetch(database_url: str, slug: str, output: str) -> None:
         "SELECT first_name, last_name, email, country, postcode, opt_in, source, signed_at,"
         " confirmed_at, signatures.id FROM signatures JOIN campaigns"
         " ON campaigns.id = signatures.campaign_id"
-        f" WHERE campaigns.slug = {mark} AND status = 'confirmed'"
+        f" WHERE campaigns.slug = {mark} AND signatures.status = 'confirmed'"
         " ORDER BY confirmed_at, signatures.id"
     )
     connection = engine.raw_connection()
@@ -218,7 +218,7 @@ def copy_fetch(database_url: str, slug: str, output: str) -> None:
         "COPY (SELECT first_name, last_name, email, country, postcode, opt_in, source,"
         " signed_at, confirmed_at FROM signatures JOIN campaigns"
         " ON campaigns.id = signatures.campaign_id"
-        " WHERE campaigns.slug = %s AND status = 'confirmed'"
+        " WHERE campaigns.slug = %s AND signatures.status = 'confirmed'"
         " ORDER BY confirmed_at, signatures.id) TO STDOUT WITH (FORMAT csv)"
     )
     with (

@@ -14,10 +14,10 @@ from sqlalchemy import create_engine, func, insert, select
 from campaign.campaigns.models import Campaign
 from campaign.database import utcnow
 from campaign.mail.models import OutboxMessage
-from campaign.signing.models import Signature
+from campaign.signing.models import ConfirmationLink, Signature
 from campaign.signing.services import CONSENT_VERSION
 from campaign.tallies.models import TallyShard
-from campaign.tokens import new_token
+from campaign.tokens import new_manage_key, new_token
 
 
 def main() -> None:
@@ -36,10 +36,12 @@ def main() -> None:
         campaign_id = connection.scalar(select(Campaign.id).limit(1))
         now = utcnow()
         tokens = []
+        hashes = []
         rows = []
         for n in range(count):
             token, token_hash = new_token()
             tokens.append(token)
+            hashes.append(token_hash)
             rows.append(
                 {
                     "campaign_id": campaign_id,
@@ -54,14 +56,29 @@ def main() -> None:
                     "status": "pending",
                     "locale": "en",
                     "signed_at": now,
-                    "confirmation_token_hash": token_hash,
                     "confirmation_expires_at": now + timedelta(days=30),
                     "repeat_emails_sent": 0,
                     "consent_version": CONSENT_VERSION,
                     "ip_hash": None,
+                    "manage_key": new_manage_key(),
+                    "suspect": False,
+                    "modified_at": now,
                 }
             )
-        connection.execute(insert(Signature), rows)
+        connection.execute(insert(Signature.__table__), rows)
+        # Each with its link, as signing makes them (the token hash is what the link proves).
+        ids = connection.scalars(
+            select(Signature.id)
+            .where(Signature.email_normalised.like("pending-%@example.org"))
+            .order_by(Signature.id)
+        ).all()
+        connection.execute(
+            insert(ConfirmationLink.__table__),
+            [
+                {"signature_id": id_, "token_hash": hash_, "expires_at": now + timedelta(days=30)}
+                for id_, hash_ in zip(ids, hashes, strict=True)
+            ],
+        )
     with open(sys.argv[3], "w") as handle:
         handle.write("\n".join(tokens) + "\n")
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Flask, Response
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
@@ -41,6 +42,19 @@ def is_public(response: Response) -> bool:
 class PublicResponseGuard(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, plus the guard: it runs last, after the session has
     been saved, so it sees every cookie and every use of the session by the request."""
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple[Any, ...], URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        # Flask builds one for opening and one for saving the session of every request;
+        # it only depends on the keys (a rotation is a new entry).
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        if keys not in self._serializers:
+            if len(self._serializers) > 8:
+                self._serializers.clear()
+            self._serializers[keys] = super().get_signing_serializer(app)
+        return self._serializers[keys]
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if is_public(response) and not (session.accessed or session.modified):

@@ -69,6 +69,9 @@ def language_name(locale: str) -> str:
 # Stands for `kept_query()` in a page rendered once and served to many visitors (the
 # campaign page): each visitor's own query goes in its place.
 QUERY_MARK = "@@kept-query@@"
+# The same for this request's path, in a page rendered once for every visitor whose URL
+# carries its own token (the confirmation's thank-you page).
+PATH_MARK = "@@this-path@@"
 
 
 def kept_query() -> str:
@@ -77,10 +80,16 @@ def kept_query() -> str:
     return f"{query}&" if query else ""
 
 
+def this_path() -> str:
+    """This request's path, quoted for a link."""
+    return quote(request.script_root + request.path)
+
+
 def switch_language_url(locale: str) -> str:
     """This page in `locale`: the same path and query (`?source=` and the rest), new `lang`."""
     query = QUERY_MARK if g.get("query_mark") else kept_query()
-    return f"{quote(request.script_root + request.path)}?{query}lang={quote(locale)}"
+    path = PATH_MARK if g.get("path_mark") else this_path()
+    return f"{path}?{query}lang={quote(locale)}"
 
 
 def language_switcher() -> list[dict[str, Any]]:

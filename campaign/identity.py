@@ -13,7 +13,7 @@ import re
 import unicodedata
 
 import idna
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 from flask import request
 
 GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
@@ -35,22 +35,7 @@ def delivery_address(address: str) -> str | None:
     every script read as dots. A local part that is not ASCII has no ASCII form: it is kept
     (NFC) before the ASCII domain, and needs a server that offers SMTPUTF8.
     """
-    try:
-        valid = validate_email(address.strip(), check_deliverability=False)
-    except EmailNotValidError:
-        return None
-    return valid.ascii_email or f"{valid.local_part}@{valid.ascii_domain}"
-
-
-def normalise_domain(domain: str) -> str:
-    """A domain as addresses are compared: NFKC, every script's dots, lowercase, IDNA 2008
-    ASCII form (kept as it is, mapped, when it has none)."""
-    mapped = unicodedata.normalize("NFKC", domain.strip().translate(_DOTS)).translate(_DOTS)
-    mapped = mapped.lower().strip(".")
-    try:
-        return idna.encode(mapped, uts46=True).decode("ascii").lower()
-    except (idna.IDNAError, UnicodeError, ValueError):
-        return mapped
+    return _delivery(_validated(address.strip()))
 
 
 def normalise_email(address: str) -> str:
@@ -62,10 +47,34 @@ def normalise_email(address: str) -> str:
     does not validate (typed to a privacy command, say) gets the same treatment part by part.
     """
     stripped = address.strip()
+    return _normalised(stripped, _validated(stripped))
+
+
+def mailbox(address: str) -> tuple[str | None, str]:
+    """`delivery_address` and `normalise_email` of one address, validated once (signing
+    needs both, and validating is the costly part)."""
+    stripped = address.strip()
+    valid = _validated(stripped)
+    return _delivery(valid), _normalised(stripped, valid)
+
+
+def _validated(address: str) -> ValidatedEmail | None:
     try:
-        valid = validate_email(stripped, check_deliverability=False)
-        local, domain = valid.local_part, valid.ascii_domain
+        return validate_email(address, check_deliverability=False)
     except EmailNotValidError:
+        return None
+
+
+def _delivery(valid: ValidatedEmail | None) -> str | None:
+    if valid is None:
+        return None
+    return valid.ascii_email or f"{valid.local_part}@{valid.ascii_domain}"
+
+
+def _normalised(stripped: str, valid: ValidatedEmail | None) -> str:
+    if valid is not None:
+        local, domain = valid.local_part, valid.ascii_domain
+    else:
         local, _, domain = stripped.rpartition("@")
     local = unicodedata.normalize("NFKC", local).lower()
     domain = normalise_domain(domain)
@@ -74,6 +83,17 @@ def normalise_email(address: str) -> str:
         local = local.replace(".", "")
         domain = "gmail.com"
     return f"{local}@{domain}"
+
+
+def normalise_domain(domain: str) -> str:
+    """A domain as addresses are compared: NFKC, every script's dots, lowercase, IDNA 2008
+    ASCII form (kept as it is, mapped, when it has none)."""
+    mapped = unicodedata.normalize("NFKC", domain.strip().translate(_DOTS)).translate(_DOTS)
+    mapped = mapped.lower().strip(".")
+    try:
+        return idna.encode(mapped, uts46=True).decode("ascii").lower()
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return mapped
 
 
 def email_domain_of(address: str) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from email.utils import make_msgid
+from functools import lru_cache
 from typing import Any, TypedDict, Unpack, cast
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import Table, insert
+from sqlalchemy import Insert, Table, insert
 
 from campaign.database import DbSession
 from campaign.mail.models import EMAIL_KIND, EmailMessage, MessageCategory, OutboxStatus
@@ -72,27 +73,51 @@ def enqueue_email(
     The caller's transaction decides whether it is ever sent: the message and the change
     that causes it are committed, or rolled back, together.
     """
+    row = email_row(now=now, headers=headers, category=category, **email)
+    enqueue_email_row(session, row, signature_id=signature_id)
+
+
+def email_row(
+    *,
+    now: datetime,
+    headers: dict[str, str] | None = None,
+    category: MessageCategory = MessageCategory.TRANSACTIONAL,
+    **email: Unpack[Email],
+) -> dict[str, Any]:
+    """The outbox row of an email, made ready before the transaction that writes it (on
+    SQLite a write transaction holds the one write lock: the less done inside it, the
+    sooner the next signer gets it). `enqueue_email_row` writes it."""
     domain = urlsplit(current_app.config["PUBLIC_URL"]).hostname or "localhost"
-    # A Core insert on the table: the ORM costs more than the row on the signing path.
-    session.execute(
-        insert(cast(Table, EmailMessage.__table__)),
-        {
-            "kind": EMAIL_KIND,
-            "recipient": email["recipient"],
-            "subject": _single_line(email["subject"])[:300],
-            "template": email["template"],
-            "context": email["context"],
-            "locale": email["locale"],
-            "message_id": make_msgid(domain=domain),
-            "signature_id": signature_id,
-            "headers": _checked_headers(headers),
-            "category": category,
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        },
-    )
+    return {
+        "kind": EMAIL_KIND,
+        "recipient": email["recipient"],
+        "subject": _single_line(email["subject"])[:300],
+        "template": email["template"],
+        "context": email["context"],
+        "locale": email["locale"],
+        "message_id": make_msgid(domain=domain),
+        "signature_id": None,
+        "headers": _checked_headers(headers),
+        "category": category,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+def enqueue_email_row(
+    session: DbSession, row: dict[str, Any], *, signature_id: int | None = None
+) -> None:
+    """Write an `email_row` in the caller's transaction, for `signature_id` if given."""
+    # A Core insert on the table, built once: the ORM costs more than the row on the
+    # signing path.
+    session.execute(_insert_email(), {**row, "signature_id": signature_id})
+
+
+@lru_cache(maxsize=1)
+def _insert_email() -> Insert:
+    return insert(cast(Table, EmailMessage.__table__))
 
 
 def render_email(template: str, context: dict[str, Any], locale: str) -> tuple[str, str]:

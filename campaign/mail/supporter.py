@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Unpack
+from typing import Any, Unpack
 from urllib.parse import urlencode
 
 from flask import current_app
 from werkzeug.urls import iri_to_uri
 
 from campaign.database import DbSession
-from campaign.links import public_url_for
+from campaign.links import public_url_prefix
 from campaign.mail.models import MessageCategory
-from campaign.mail.outbox import Email, enqueue_email
+from campaign.mail.outbox import Email, email_row, enqueue_email_row
 from campaign.tokens import LinkPurpose, make_link_token
 
 
@@ -35,10 +35,10 @@ def manage_links(manage_key: str, locale: str) -> ManageLinks:
     """The supporter's own unsubscribe and delete links, built from PUBLIC_URL."""
     secret_key = current_app.config["SECRET_KEY"]
     language = "?" + urlencode({"lang": locale})
-    unsubscribe = _link_prefix("privacy.unsubscribe") + make_link_token(
+    unsubscribe = public_url_prefix("privacy.unsubscribe") + make_link_token(
         secret_key, LinkPurpose.UNSUBSCRIBE, manage_key
     )
-    delete = _link_prefix("privacy.delete") + make_link_token(
+    delete = public_url_prefix("privacy.delete") + make_link_token(
         secret_key, LinkPurpose.DELETE, manage_key
     )
     return ManageLinks(
@@ -46,18 +46,6 @@ def manage_links(manage_key: str, locale: str) -> ManageLinks:
         delete_url=delete + language,
         one_click_url=unsubscribe,
     )
-
-
-def _link_prefix(endpoint: str) -> str:
-    """`https://…/unsubscribe/`: built once per process, as building a URL costs more than
-    the rest of the links (this runs on the signing path). Tokens need no escaping."""
-    prefixes: dict[str, str] = current_app.extensions.setdefault("privacy_link_prefixes", {})
-    prefix = prefixes.get(endpoint)
-    if prefix is None:
-        placeholder = "~"  # unreserved in URLs: left as it is
-        prefix = public_url_for(endpoint, token=placeholder).removesuffix(placeholder)
-        prefixes[endpoint] = prefix
-    return prefix
 
 
 def list_unsubscribe_headers(links: ManageLinks) -> dict[str, str]:
@@ -81,13 +69,19 @@ def email_supporter(
 ) -> None:
     """Queue an email to the person behind a signature, with their manage links (in the
     template context as `manage`, and as the List-Unsubscribe headers)."""
+    row = supporter_email_row(manage_key=manage_key, now=now, category=category, **email)
+    enqueue_email_row(session, row, signature_id=signature_id)
+
+
+def supporter_email_row(
+    *,
+    manage_key: str,
+    now: datetime,
+    category: MessageCategory = MessageCategory.TRANSACTIONAL,
+    **email: Unpack[Email],
+) -> dict[str, Any]:
+    """`email_supporter`'s outbox row, made before the signature it goes with is written
+    (signing makes it before its transaction); `enqueue_email_row` writes it."""
     links = manage_links(manage_key, email["locale"])
     email["context"] = {**email["context"], "manage": links.as_context()}
-    enqueue_email(
-        session,
-        now=now,
-        signature_id=signature_id,
-        headers=list_unsubscribe_headers(links),
-        category=category,
-        **email,
-    )
+    return email_row(now=now, headers=list_unsubscribe_headers(links), category=category, **email)

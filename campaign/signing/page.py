@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 
+from campaign.branding.views import current_identity
 from campaign.cache import ShortLivedCache
 from campaign.campaigns.content import render_body
 from campaign.campaigns.milestones import campaign_shown_goal
@@ -23,7 +24,7 @@ from campaign.countries import country_name, country_options
 from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.http_cache import cache_publicly
-from campaign.i18n import QUERY_MARK, kept_query, requested_locale
+from campaign.i18n import PATH_MARK, QUERY_MARK, kept_query, requested_locale, this_path
 from campaign.links import public_url_for
 from campaign.protection.form_token import FormTokenCheck, current_form_token
 from campaign.signing.consent import CURRENT_WORDING
@@ -204,6 +205,65 @@ def render_campaign_page(
     """The page with a submitted form: what was typed, and the errors beside each field."""
     html = _render_page(campaign, form, current_form_token(campaign.slug), closed, notice)
     return _no_store(make_response(html, status))
+
+
+# Stands for the count, in a thank-you page rendered once for many signers.
+_PROGRESS_MARK = "@@progress@@"
+
+
+def render_thanks_page(
+    campaign: Campaign,
+    text: CampaignText,
+    *,
+    already: bool,
+    signature_count: int,
+    next_campaign: dict[str, str] | None,
+) -> str:
+    """The thank-you page after a confirmation.
+
+    Everyone confirming a campaign in one language sees the same page but for the count
+    and the link's own path (in the language switcher): the page is rendered once for
+    every set of what it shows (words, organisation, next step, language) and kept as
+    briefly as the campaign page, and each request puts its own count (rendered from
+    signing/_progress.html, which also picks the plural) and path in it. Rendering the
+    whole page for each signer cost more than the confirmation itself.
+    """
+    key = (
+        "thanks",
+        campaign.id,
+        str(get_locale()),
+        requested_locale(),
+        already,
+        text,
+        current_identity(),
+        tuple(sorted(next_campaign.items())) if next_campaign else None,
+    )
+
+    def render() -> str:
+        g.query_mark = g.path_mark = True  # the switcher's links: this visitor's own
+        try:
+            html: str = render_template(
+                "signing/thanks.html",
+                campaign=campaign,
+                text=text,
+                already=already,
+                progress=Markup(_PROGRESS_MARK),  # noqa: S704 (a constant of ours)
+                share_url=public_url_for("signing.show", slug=campaign.slug),
+                next_campaign=next_campaign,
+            )
+        finally:
+            g.query_mark = g.path_mark = False
+        return html
+
+    page: str = _cache().get(key, render)
+    progress = current_app.jinja_env.get_template("signing/_progress.html").render(
+        count=signature_count, goal=campaign.goal
+    )
+    return (
+        page.replace(_PROGRESS_MARK, progress, 1)
+        .replace(PATH_MARK, str(escape(this_path())))
+        .replace(QUERY_MARK, str(escape(kept_query())))
+    )
 
 
 def form_token_problem(check: FormTokenCheck) -> str:

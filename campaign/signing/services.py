@@ -11,18 +11,20 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from flask_babel import force_locale, gettext
-from sqlalchemy import Table, delete, select, update
-from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy import Insert, Table, bindparam, delete, insert, select, update
+from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
 from campaign import signals
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import CampaignText, campaign_text
 from campaign.database import DbSession, insert_for
-from campaign.identity import delivery_address, normalise_email
-from campaign.links import public_url_for
-from campaign.mail.supporter import email_supporter
+from campaign.identity import mailbox, normalise_email
+from campaign.links import public_url_for, public_url_prefix
+from campaign.mail.outbox import enqueue_email_row
+from campaign.mail.supporter import email_supporter, supporter_email_row
 from campaign.signing.consent import CONSENT_VERSION
 from campaign.signing.models import ConfirmationLink, Signature, SignatureStatus
 from campaign.tallies.services import add_to_tally
@@ -129,13 +131,15 @@ def sign_petition(
     token, token_hash = new_token()
     manage_key = new_manage_key()
     # Stored and delivered to in its IDNA 2008 form (the form validated it already).
-    recipient = delivery_address(data.email) or data.email.strip()
+    delivery, normalised = mailbox(data.email)
+    recipient = delivery or data.email.strip()
+    expires_at = now + policy.token_lifetime
     values: dict[str, object] = {
         "campaign_id": campaign.id,
         "first_name": data.first_name,
         "last_name": data.last_name,
         "email": recipient,
-        "email_normalised": normalise_email(data.email),
+        "email_normalised": normalised,
         "country": data.country,
         "postcode": data.postcode or None,
         "opt_in": data.opt_in,
@@ -143,7 +147,7 @@ def sign_petition(
         "status": SignatureStatus.PENDING,
         "locale": data.locale,
         "signed_at": now,
-        "confirmation_expires_at": now + policy.token_lifetime,
+        "confirmation_expires_at": expires_at,
         "repeat_emails_sent": 0,
         "consent_version": CONSENT_VERSION,
         "ip_hash": data.ip_hash,
@@ -151,26 +155,33 @@ def sign_petition(
         "manage_key": manage_key,
         "answers": data.answers,
     }
-    statement = _insert_if_new(session.get_bind().dialect.name)
-    new_id = cast(int | None, session.execute(statement, values).scalar())
+    # The email a new signature sends is made before the first statement: on SQLite that
+    # statement takes the database's one write lock, held until the commit, and every
+    # other signer waits for it. (Wasted for an address that signed before: the few.)
+    confirmation = _confirmation_email(
+        campaign, text, manage_key, recipient, data.locale, token, now, data.first_name
+    )
+    # Core statements on the session's connection (its transaction): the ORM adds nothing
+    # to an insert of plain values but its own cost.
+    connection = session.connection()
+    statement = _insert_if_new(connection.dialect.name)
+    new_id = cast(int | None, connection.execute(statement, values).scalar())
 
     if new_id is not None:
-        _add_link(session, new_id, token_hash, now + policy.token_lifetime, now, keep=0)
-        signals.signature_created.send(campaign.id, session=session, signature_id=new_id, now=now)
-        _queue_confirmation(
-            session,
-            campaign,
-            text,
-            new_id,
-            manage_key,
-            recipient,
-            data.locale,
-            token,
-            now,
-            first_name=data.first_name,
+        # A new signature has no links to tidy up (a deleted one's went with it).
+        connection.execute(
+            _insert_link(),
+            {"signature_id": new_id, "token_hash": token_hash, "expires_at": expires_at},
         )
+        signals.signature_created.send(campaign.id, session=session, signature_id=new_id, now=now)
+        enqueue_email_row(session, confirmation, signature_id=new_id)
         return SignOutcome.NEW
     return _signed_again(session, campaign, text, values, token, token_hash, now, policy)
+
+
+@lru_cache(maxsize=1)
+def _insert_link() -> Insert:
+    return insert(cast(Table, ConfirmationLink.__table__))
 
 
 # What a new submission replaces on a pending signature: the latest details are the ones
@@ -339,26 +350,48 @@ def _queue_confirmation(
     *,
     first_name: str | None = None,
 ) -> None:
-    """Queue the confirmation email, written in the language the supporter signed in, and
-    greeting them by their first name."""
-    with force_locale(locale):
-        subject = gettext("Please confirm your signature: %(title)s", title=text.title)
-    email_supporter(
-        session,
-        signature_id=signature_id,
+    """Queue the confirmation email (see `_confirmation_email`)."""
+    row = _confirmation_email(campaign, text, manage_key, recipient, locale, token, now, first_name)
+    enqueue_email_row(session, row, signature_id=signature_id)
+
+
+def _confirmation_email(
+    campaign: Campaign,
+    text: CampaignText,
+    manage_key: str,
+    recipient: str,
+    locale: str,
+    token: str,
+    now: datetime,
+    first_name: str | None,
+) -> dict[str, Any]:
+    """The confirmation email's outbox row, written in the language the supporter signed
+    in, and greeting them by their first name."""
+    return supporter_email_row(
         manage_key=manage_key,
         recipient=recipient,
-        subject=subject,
+        subject=_confirmation_subject(locale, text.title),
         template="confirm",
         context={
             "campaign": email_campaign(campaign, text),
             "first_name": first_name,
             # The page behind the link speaks the same language as the email.
-            "confirm_url": public_url_for("signing.confirm", token=token, lang=locale),
+            "confirm_url": public_url_prefix("signing.confirm")
+            + token
+            + "?"
+            + urlencode({"lang": locale}),
         },
         now=now,
         locale=locale,
     )
+
+
+@lru_cache(maxsize=256)
+def _confirmation_subject(locale: str, title: str) -> str:
+    """The subject in `locale`: the same for every signer of a campaign, so worked out once
+    (a translation lookup under `force_locale` costs more than most of signing)."""
+    with force_locale(locale):
+        return gettext("Please confirm your signature: %(title)s", title=title)
 
 
 def email_campaign(campaign: Campaign, text: CampaignText) -> dict[str, str]:
@@ -399,18 +432,9 @@ def confirm_signature(
     """
     if token and len(token) <= 100:
         # The usual case in one statement: a pending signature whose link is still valid.
-        link = (
-            select(ConfirmationLink.signature_id)
-            .where(ConfirmationLink.token_hash == hash_token(token))
-            .where(ConfirmationLink.expires_at > now)
-            .scalar_subquery()
-        )
-        confirmed_now = session.execute(
-            update(Signature)
-            .where(Signature.id == link)
-            .where(Signature.status == SignatureStatus.PENDING)
-            .values(status=SignatureStatus.CONFIRMED, confirmed_at=now)
-            .returning(Signature),
+        confirmed_now: Signature | None = session.execute(
+            _confirm_by_link(),
+            {"token_hash": hash_token(token), "now": now, "confirmed_at": now},
             execution_options={"synchronize_session": False},
         ).scalar()
         if confirmed_now is not None:
@@ -441,6 +465,24 @@ def confirm_signature(
     session.refresh(signature)
     _just_confirmed(session, signature, now, tally_shards)
     return ConfirmOutcome.CONFIRMED, signature
+
+
+@lru_cache(maxsize=1)
+def _confirm_by_link() -> ReturningUpdate[Any]:
+    """`confirm_signature`'s usual case, built once: building it cost more than running it."""
+    link = (
+        select(ConfirmationLink.signature_id)
+        .where(ConfirmationLink.token_hash == bindparam("token_hash"))
+        .where(ConfirmationLink.expires_at > bindparam("now"))
+        .scalar_subquery()
+    )
+    return (
+        update(Signature)
+        .where(Signature.id == link)
+        .where(Signature.status == SignatureStatus.PENDING)
+        .values(status=SignatureStatus.CONFIRMED, confirmed_at=bindparam("confirmed_at"))
+        .returning(Signature)
+    )
 
 
 def _just_confirmed(session: DbSession, signature: Signature, now: datetime, shards: int) -> None:

@@ -51,6 +51,7 @@ from campaign.signing.page import (
     render_campaign_page,
     render_fresh_campaign_page,
     render_tally_json,
+    render_thanks_page,
     signing_form,
     signing_policy,
 )
@@ -65,7 +66,7 @@ from campaign.signing.services import (
     find_signature_by_token,
     sign_petition,
 )
-from campaign.tallies.services import read_tally
+from campaign.tallies.services import read_signature_count
 
 log = logging.getLogger(__name__)
 
@@ -257,18 +258,16 @@ def confirm_post(token: str) -> Response:
     # lock, and rendering the page under it would queue every other signer behind us.
     campaign = cached_campaign(signature.campaign_id)  # detached: readable after the commit
     # Read afresh, not from the page cache: the signer must see their own signature counted.
-    count = read_tally(db.session, campaign.id).signature_count
+    count = read_signature_count(db.session, campaign.id)
     text = localized_text(campaign)
     next_campaign = _next_campaign(campaign)
     db.session.commit()
     return make_response(
-        render_template(
-            "signing/thanks.html",
-            campaign=campaign,
-            text=text,
+        render_thanks_page(
+            campaign,
+            text,
             already=outcome is ConfirmOutcome.ALREADY_CONFIRMED,
             signature_count=count,
-            share_url=public_url_for("signing.show", slug=campaign.slug),
             next_campaign=next_campaign,
         )
     )

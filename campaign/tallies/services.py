@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import cast
 
-from sqlalchemy import Insert, Table, bindparam, func, select
+from sqlalchemy import Insert, Select, Table, bindparam, func, select
 
 from campaign.database import DbSession, insert_for
 from campaign.tallies.models import TallyShard
@@ -83,6 +83,19 @@ def read_tally(session: DbSession, campaign_id: int) -> Tally:
         signature_count=sum(count for _, count in by_country),
         by_country=by_country,
         updated_at=max(updated) if updated else None,
+    )
+
+
+def read_signature_count(session: DbSession, campaign_id: int) -> int:
+    """The campaign's confirmed count alone (`read_tally(…).signature_count`), in one
+    statement built once: a confirmation shows it to the signer."""
+    return int(session.scalar(_count_statement(), {"campaign_id": campaign_id}) or 0)
+
+
+@lru_cache(maxsize=1)
+def _count_statement() -> Select[int]:
+    return select(func.coalesce(func.sum(TallyShard.signature_count), 0)).where(
+        TallyShard.campaign_id == bindparam("campaign_id")
     )
 
 

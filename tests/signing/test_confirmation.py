@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -56,6 +57,33 @@ def test_pressing_the_button_confirms_and_the_public_count_goes_up_by_one(
     assert "<strong data-live-count>1</strong>" in client.get(f"/campaigns/{campaign}").get_data(
         as_text=True
     )
+
+
+def test_each_signer_sees_their_own_count_and_links_when_the_page_is_kept_in_memory(
+    app: Flask, make_app: Any, campaign: str
+) -> None:
+    # As in production: the thank-you page is rendered once and kept a moment; each signer
+    # gets their own count (and its plural) and their own link in the language switcher.
+    served = make_app(TALLY_CACHE_SECONDS=60)
+    sign(app.test_client(), campaign, email="first@example.org")
+    first = confirmation_path(app)
+    sign(app.test_client(), campaign, email="second@example.org")
+    second = confirmation_path(app)
+
+    one = served.test_client().post(first).get_data(as_text=True)
+    two = served.test_client().post(second + "?source=mail").get_data(as_text=True)
+    again = served.test_client().post(first, headers={"Accept-Language": "fr"})
+
+    assert "<strong data-live-count>1</strong>\n    signature\n" in one
+    assert "<strong data-live-count>2</strong>\n    signatures\n" in two
+    assert f'href="{first}?lang=fr"' in one
+    assert f'href="{second}?source=mail&amp;lang=fr"' in two
+    assert first not in two and second not in one
+    assert "@@" not in one + two
+    french = again.get_data(as_text=True)
+    assert "Votre signature est déjà confirmée" in french
+    assert "<strong data-live-count>2</strong>" in french
+    assert f'href="{first}?lang=en"' in french
 
 
 def test_confirming_twice_says_already_confirmed_and_counts_once(
