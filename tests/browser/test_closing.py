@@ -19,11 +19,10 @@ from tests.browser.test_campaign_page import (
     Words,
     admin_with_data,
     log_in,
-    seeded,
 )
 from tests.factories import campaign_by_slug
 
-__all__ = ["admin_with_data", "seeded"]  # fixtures used here
+__all__ = ["admin_with_data"]  # a fixture used here (seeded comes from tests/fixtures)
 
 
 def close_with_an_outcome(app: Flask, slug: str) -> None:
