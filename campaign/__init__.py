@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from campaign.dashboard import views as dashboard_views
     from campaign.errors import register_error_pages
     from campaign.exports import views as export_views
+    from campaign.news import views as news_views
     from campaign.organisers import account_views, cleanup_views, identity_settings
     from campaign.organisers import views as organiser_views
     from campaign.organisers.area import organiser_area
@@ -127,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
             identity_settings.bp,
             api_key_views.bp,
             paper_views.bp,
+            news_views.bp,
             webhook_views.bp,
         )
     )
@@ -137,6 +139,9 @@ def _register_blueprints(app: Flask) -> None:
 
     # Models must be imported for Alembic and `create_all` to see every table.
     from campaign import models  # noqa: F401
+
+    # News to supporters: its outbox sender (the 'news' kind) and its signal subscribers.
+    from campaign.news import delivery as _news_kind  # noqa: F401
 
     # Webhooks: their signal subscribers and their outbox sender, in every process.
     from campaign.webhooks import delivery as _webhook_kind  # noqa: F401

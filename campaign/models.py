@@ -5,6 +5,7 @@ from campaign.audit.models import AuditEvent
 from campaign.branding.models import OrganisationIdentity
 from campaign.campaigns.models import Campaign, CampaignTranslation
 from campaign.mail.models import EmailMessage
+from campaign.news.models import NewsDelivery, NewsMessage, NewsText
 from campaign.organisers.account_models import (
     AccountLink,
     AccountPolicy,
@@ -32,6 +33,9 @@ __all__ = [
     "ErasureCount",
     "Invitation",
     "LoginThrottle",
+    "NewsDelivery",
+    "NewsMessage",
+    "NewsText",
     "OrganisationIdentity",
     "Organiser",
     "OrganiserSession",
