@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import Select, Table, and_, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 
+from campaign.audit.models import AuditEvent
 from campaign.campaigns.models import Campaign
 from campaign.campaigns.services import campaign_text
 from campaign.database import DbSession
@@ -234,8 +235,23 @@ def queue_next_batch(
     if len(ids) < batch_size:
         news.state = NewsState.QUEUED
         news.queued_at = now
+        _complete_audit_event(session, news)
     session.flush()
     return news.state == NewsState.QUEUING
+
+
+def _complete_audit_event(session: DbSession, news: NewsMessage) -> None:
+    """The audit log's "news.send" event, written when Send was pressed, gets the number of
+    recipients once the last is queued (until then it shows as not completed)."""
+    session.execute(
+        update(AuditEvent)
+        .where(AuditEvent.action == "news.send")
+        .where(AuditEvent.campaign_id == news.campaign_id)
+        .where(AuditEvent.completed.is_(False))
+        .where(AuditEvent.details["news"].as_integer() == news.id)
+        .values(row_count=news.recipient_count, completed=True),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def _aware(moment: datetime) -> datetime:

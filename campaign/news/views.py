@@ -18,7 +18,7 @@ from flask_babel import get_locale
 from flask_login import login_required
 from werkzeug.wrappers.response import Response as BaseResponse
 
-from campaign.audit.services import finish_export, record_event
+from campaign.audit.services import record_event
 from campaign.campaigns.models import Campaign
 from campaign.database import utcnow
 from campaign.extensions import db
@@ -217,46 +217,39 @@ def send(slug: str, news_id: int) -> BaseResponse:
     news = _news_or_404(campaign, news_id)
     if not SendForm().validate_on_submit():
         abort(400)
-    now, config = utcnow(), current_app.config
+    now = utcnow()
     if start_sending(db.session, news, now=now):
-        event = record_event(
+        texts = news_texts(db.session, news.id)
+        record_event(
             db.session,
             actor=current_organiser(),
             action="news.send",
             campaign_id=campaign.id,
-            details={
-                "news": news.id,
-                "subject": news_texts(db.session, news.id)[campaign.locale].subject,
-            },
+            details={"news": news.id, "subject": texts[campaign.locale].subject},
             now=now,
             completed=False,
         )
-        event_id = event.id
         db.session.commit()
-        # Batch by batch, each committed: signing and confirming go on in between.
-        while queue_next_batch(
-            db.session,
-            news.id,
-            now=utcnow(),
-            batch_size=config["NEWS_QUEUE_BATCH"],
-            rate_per_minute=config["NEWS_SEND_RATE"],
-        ):
-            db.session.commit()
-        db.session.commit()
-        db.session.refresh(news)
-        finish_export(db.engine, event_id, news.recipient_count, True)
+        _queue_all(news.id)
     elif news.state == NewsState.QUEUING:
-        # Sending was interrupted (the process stopped): carry on where it stopped.
-        while queue_next_batch(
-            db.session,
-            news.id,
-            now=utcnow(),
-            batch_size=config["NEWS_QUEUE_BATCH"],
-            rate_per_minute=config["NEWS_SEND_RATE"],
-        ):
-            db.session.commit()
-        db.session.commit()
+        # Queuing was interrupted (the process stopped): carry on where it stopped.
+        _queue_all(news.id)
     return redirect(url_for("organiser.news.edit", slug=slug, news_id=news.id), code=303)
+
+
+def _queue_all(news_id: int) -> None:
+    """Queue every recipient, batch by batch, each committed: signing and confirming go on
+    in between."""
+    config = current_app.config
+    while queue_next_batch(
+        db.session,
+        news_id,
+        now=utcnow(),
+        batch_size=config["NEWS_QUEUE_BATCH"],
+        rate_per_minute=config["NEWS_SEND_RATE"],
+    ):
+        db.session.commit()
+    db.session.commit()
 
 
 def _progress_page(campaign: Campaign, news: NewsMessage) -> Response:
