@@ -13,21 +13,23 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from campaign import signals
 from campaign.campaigns.models import Campaign
-from campaign.database import DbSession
+from campaign.database import DbSession, utcnow
 from campaign.extensions import db
 from campaign.mail.delivery import ClaimedMessage, Transport, transport_from_config
 from campaign.mail.outbox import render_email
 from campaign.mail.supporter import list_unsubscribe_headers, manage_links
-from campaign.news.models import NEWS_KIND, NewsMessage
+from campaign.news.models import NEWS_KIND, QUEUE_KIND, NewsMessage
 from campaign.news.services import (
     NOT_SENT,
     Text,
     email_context,
     news_texts,
+    queue_next_batch,
     stop_queued_news,
     text_for,
 )
@@ -120,6 +122,48 @@ def news_policy(config: Mapping[str, Any]) -> Policy:
 
 
 register_sender(NEWS_KIND, news_sender_from_config, policy=news_policy)
+
+
+class RecipientQueuer:
+    """The outbox's sender for 'news_queue': queues every recipient of one piece of news,
+    a batch per transaction (signing and confirming go on in between), then returns, and
+    the message is settled as sent."""
+
+    def __init__(self, session: DbSession) -> None:
+        self.session = session
+
+    def open(self) -> None:
+        pass
+
+    def send(self, message: Claimed) -> None:
+        news_id = int((message.row["payload"] or {})["news_id"])
+        config = current_app.config
+        while queue_next_batch(
+            self.session,
+            news_id,
+            now=utcnow(),
+            batch_size=config["NEWS_QUEUE_BATCH"],
+            rate_per_minute=config["NEWS_SEND_RATE"],
+        ):
+            self.session.commit()
+        self.session.commit()
+
+    def close(self) -> None:
+        pass
+
+
+def queue_policy(config: Mapping[str, Any]) -> Policy:
+    """One piece of news at a time, with a lease long enough to queue a million people."""
+    return Policy(
+        batch_size=1,
+        lease_seconds=max(600, int(config["MAIL_LEASE_SECONDS"])),
+        retry_cap_seconds=config["MAIL_RETRY_MAX_SECONDS"],
+        give_up_after=timedelta(hours=config["MAIL_GIVE_UP_HOURS"]),
+        poll_seconds=config["MAIL_POLL_SECONDS"],
+    )
+
+
+register_sender(QUEUE_KIND, lambda: RecipientQueuer(db.session), policy=queue_policy)
 
 
 @signals.signature_unsubscribed.connect

@@ -13,6 +13,8 @@ from campaign.outbox.models import OutboxMessage as QueuedMessage
 from campaign.personal_data import NoPersonalData, declare
 
 NEWS_KIND = "news"
+# The outbox kind that queues a piece of news' recipients, off the organiser's request.
+QUEUE_KIND = "news_queue"
 
 
 class NewsState(enum.StrEnum):

@@ -35,7 +35,6 @@ from campaign.news.services import (
     find_news,
     news_progress,
     news_texts,
-    queue_next_batch,
     save_draft,
     send_test,
     start_sending,
@@ -230,26 +229,7 @@ def send(slug: str, news_id: int) -> BaseResponse:
             completed=False,
         )
         db.session.commit()
-        _queue_all(news.id)
-    elif news.state == NewsState.QUEUING:
-        # Queuing was interrupted (the process stopped): carry on where it stopped.
-        _queue_all(news.id)
     return redirect(url_for("organiser.news.edit", slug=slug, news_id=news.id), code=303)
-
-
-def _queue_all(news_id: int) -> None:
-    """Queue every recipient, batch by batch, each committed: signing and confirming go on
-    in between."""
-    config = current_app.config
-    while queue_next_batch(
-        db.session,
-        news_id,
-        now=utcnow(),
-        batch_size=config["NEWS_QUEUE_BATCH"],
-        rate_per_minute=config["NEWS_SEND_RATE"],
-    ):
-        db.session.commit()
-    db.session.commit()
 
 
 def _progress_page(campaign: Campaign, news: NewsMessage) -> Response:

@@ -64,8 +64,21 @@ def press_send(
     )
 
 
+def queue_news(app: Flask) -> DeliveryReport:
+    """What the worker does after Send: queue the recipients of every news being sent."""
+    total = DeliveryReport()
+    with app.app_context():
+        while True:
+            report = deliver_batch("news_queue")
+            total.add(report)
+            if report.claimed == 0:
+                return total
+
+
 def deliver_news(app: Flask, *, ahead: timedelta = timedelta(days=1)) -> DeliveryReport:
-    """Deliver every news copy due by `ahead` from now (their time slots pace them)."""
+    """Queue the recipients of news being sent, then deliver every copy due by `ahead` from
+    now (their time slots pace them)."""
+    queue_news(app)
     total = DeliveryReport()
     with app.app_context():
         while True:

@@ -23,6 +23,7 @@ from tests.news.helpers import (
     deliver_news,
     news_id_of,
     press_send,
+    queue_news,
 )
 from tests.smtp import SmtpServer
 
@@ -94,6 +95,7 @@ def test_news_reaches_exactly_those_who_asked_for_it_in_their_language_once(
     page = confirm_page(organiser_client, slug, news_id)
     assert "will go to 4 people" in page  # ada, berthe, twice, left-after-send
     assert press_send(organiser_client, slug, news_id, page).status_code == 303
+    assert queue_news(app).sent == 1  # the worker queued the 4 recipients
     assert app.test_client().post(left_after_send).status_code == 200
 
     report = deliver_news(app)
