@@ -84,8 +84,8 @@ def deliver_news(app: Flask, *, ahead: timedelta = timedelta(days=1)) -> Deliver
         while True:
             report = deliver_batch("news", now=lambda: utcnow() + ahead)
             total.add(report)
-            if report.claimed == 0:
-                return total
+            if report.claimed == 0 or report.claimed == report.retried:
+                return total  # nothing left, or only what the mail server put off
 
 
 def deliver_email(app: Flask) -> DeliveryReport:
@@ -94,5 +94,5 @@ def deliver_email(app: Flask) -> DeliveryReport:
         while True:
             report = deliver_batch("email")
             total.add(report)
-            if report.claimed == 0:
+            if report.claimed == 0 or report.claimed == report.retried:
                 return total
