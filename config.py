@@ -151,6 +151,11 @@ class Config:
     WEBHOOK_GIVE_UP_HOURS = _int("WEBHOOK_GIVE_UP_HOURS", 24)
     # The cap on the backoff between two attempts.
     WEBHOOK_RETRY_MAX_SECONDS = _int("WEBHOOK_RETRY_MAX_SECONDS", 3600)
+    # News to supporters (docs/organisers.md, "Writing to supporters"): at most this many
+    # news emails leave per minute, across every worker; confirmations have their own queue.
+    NEWS_SEND_RATE = _int("NEWS_SEND_RATE", 600)
+    # Recipients queued per transaction when an organiser presses Send.
+    NEWS_QUEUE_BATCH = _int("NEWS_QUEUE_BATCH", 1000)
     # Reverse proxies in front of the app whose X-Forwarded-For we trust (0: none).
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
 

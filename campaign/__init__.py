@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from campaign.editor import views as editor_views
     from campaign.errors import register_error_pages
     from campaign.exports import views as export_views
+    from campaign.news import views as news_views
     from campaign.organisers import account_views, cleanup_views, identity_settings, image_settings
     from campaign.organisers import views as organiser_views
     from campaign.organisers.area import organiser_area
@@ -133,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
             identity_settings.bp,
             api_key_views.bp,
             paper_views.bp,
+            news_views.bp,
             webhook_views.bp,
             image_settings.bp,
             closing_views.bp,
@@ -146,6 +148,9 @@ def _register_blueprints(app: Flask) -> None:
 
     # Models must be imported for Alembic and `create_all` to see every table.
     from campaign import models  # noqa: F401
+
+    # News to supporters: its outbox sender (the 'news' kind) and its signal subscribers.
+    from campaign.news import delivery as _news_kind  # noqa: F401
 
     # Webhooks: their signal subscribers and their outbox sender, in every process.
     from campaign.webhooks import delivery as _webhook_kind  # noqa: F401

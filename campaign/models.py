@@ -6,6 +6,7 @@ from campaign.branding.models import OrganisationIdentity
 from campaign.campaigns.image_models import CampaignPicture, CampaignPictureAlt
 from campaign.campaigns.models import Campaign, CampaignTranslation
 from campaign.mail.models import EmailMessage
+from campaign.news.models import NewsDelivery, NewsMessage, NewsText
 from campaign.organisers.account_models import (
     AccountLink,
     AccountPolicy,
@@ -35,6 +36,9 @@ __all__ = [
     "ErasureCount",
     "Invitation",
     "LoginThrottle",
+    "NewsDelivery",
+    "NewsMessage",
+    "NewsText",
     "OrganisationIdentity",
     "Organiser",
     "OrganiserSession",
