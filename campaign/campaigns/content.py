@@ -334,6 +334,7 @@ ALLOWED_TAGS = {
     "p",
     "pre",
     "strong",
+    "ul",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 # Links to web pages and email addresses; `javascript:`, `data:` and the rest are dropped.

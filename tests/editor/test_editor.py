@@ -216,6 +216,22 @@ def test_hostile_markdown_is_neutralised_on_the_page(
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
 
 
+def test_what_markdown_makes_is_kept_on_the_page(
+    creator_client: FlaskClient, client: FlaskClient
+) -> None:
+    body = (
+        "## Our asks\n\n- stop the sales\n- **publish** the licences\n\n"
+        "In order:\n\n1. first\n2. second\n"
+    )
+    assert create(creator_client, body=body).status_code == 303
+    publish(creator_client, SLUG)
+    text = client.get(f"/campaigns/{SLUG}").get_data(as_text=True).split('<div class="text"', 1)[1]
+    # A list keeps its list (a list item alone is not a list to a screen reader).
+    assert re.search(r"<ul>\s*<li>stop the sales</li>", text)
+    assert re.search(r"<ol>\s*<li>(<p>)?first", text)
+    assert "<h2>Our asks</h2>" in text
+
+
 def test_an_organiser_without_the_right_cannot_start_a_campaign(
     organiser_client: FlaskClient, app: Flask
 ) -> None:
