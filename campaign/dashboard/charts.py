@@ -168,4 +168,5 @@ def _bars(rows: Sequence[tuple[str, int]], label: str, number: NumberFormat, siz
     )
     chart.add_x_scale(0, ticks[-1])
     chart.add_x_axis(ticks=ticks, tick_formatter=lambda value, i, n: number(int(value)))
-    return _svg(chart, 40 + 26 * max(len(rows), 1), label, size)
+    # Two rows' room at least: with one, the axis and margins left its bar no height.
+    return _svg(chart, 40 + 26 * max(len(rows), 2), label, size)

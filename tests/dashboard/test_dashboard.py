@@ -163,6 +163,22 @@ def test_the_plots_need_no_script_and_no_inline_style(
     assert "<script" not in page and "style=" not in page
 
 
+def test_a_first_signature_draws_every_plot_with_room_for_its_bars(
+    app: Flask, organiser_client: FlaskClient, campaign: str, campaign_id: int
+) -> None:
+    # One country and one source: a plot of one bar was drawn shorter than its axis and
+    # margins, and the browser refused its bar (a negative height).
+    with app.app_context():
+        add_signature(db.session, campaign_id, confirmed_at=utcnow() - timedelta(hours=1))
+        db.session.commit()
+    page = organiser_client.get(f"/organiser/campaigns/{campaign}").get_data(as_text=True)
+    svgs = re.findall(r"<svg.*?</svg>", page, re.S)
+    assert len(svgs) == 10
+    for svg in svgs:
+        sizes = re.findall(r'(?:height|width)="([^"]*)"', svg)
+        assert sizes and all(float(size) >= 0 for size in sizes), svg[:200]
+
+
 def test_text_from_the_database_is_escaped_in_plots_and_tables(
     app: Flask, organiser_client: FlaskClient, campaign: str, campaign_id: int
 ) -> None:
