@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from campaign.mail.models import OutboxMessage
 from campaign.signing.models import Signature
+from tests.factories import login
 from tests.helpers import confirmation_path, confirmed_count, count_rows, signatures
 
 LIMITS = {
@@ -198,6 +199,20 @@ def test_an_ipv6_subscriber_counts_as_one_address_across_its_64(
         for n in range(7)
     ]
     assert statuses == [303] * 6 + [429]
+
+
+def test_login_is_rate_limited_per_address(make_app: Callable[..., Flask], organiser: str) -> None:
+    limited = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN_PER_ADDRESS="3/minute")
+    client = limited.test_client()
+    statuses = [
+        login(
+            client, f"nobody{n}@example.org", "wrong password here", address="203.0.113.5"
+        ).status_code
+        for n in range(4)
+    ]
+    assert statuses == [422, 422, 422, 429]
+    # Another address can still log in.
+    assert login(client, organiser, address="198.51.100.9").status_code == 303
 
 
 def test_confirming_is_limited_per_address(
