@@ -112,6 +112,26 @@ def test_a_suspect_signature_is_not_counted_when_confirmed(
     assert result.exit_code == 0, result.output
 
 
+def test_a_script_posting_forms_without_an_address_is_limited_like_any_other(
+    limited_app: Flask, limited_client: FlaskClient, campaign: str
+) -> None:
+    from tests.factories import csrf_token
+
+    path = f"/campaigns/{campaign}"
+    token = csrf_token(limited_client, path)
+    statuses = [
+        limited_client.post(
+            path,
+            data={"csrf_token": token, "first_name": "No", "last_name": "Address"},
+            environ_overrides={"REMOTE_ADDR": "203.0.113.77"},
+        ).status_code
+        for _ in range(8)
+    ]
+    assert statuses[-2:] == [429, 429]
+    assert 429 not in statuses[:6]
+    assert count_rows(limited_app, Signature) == 0
+
+
 def test_many_signatures_from_one_small_domain_are_limited_but_large_providers_never(
     limited_app: Flask, limited_client: FlaskClient, campaign: str
 ) -> None:
@@ -278,6 +298,25 @@ def test_when_redis_is_unreachable_the_site_stays_up_and_says_so_in_the_log(
     assert signer(client, campaign, 1, domain="gmail.com").status_code == 303
     assert count_rows(broken, Signature) == 1
     assert "falling back to in-memory storage" in caplog.text
+
+
+def test_with_no_storage_to_count_in_a_signature_is_taken_and_not_marked_suspect(
+    make_app: Callable[..., Flask], campaign: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without the in-memory fallback, an unreachable Redis makes every count fail: the soft
+    limits cannot be checked, and a signer is never refused or held back because of it."""
+    broken = make_app(
+        **LIMITS,
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=False,
+    )
+    caplog.set_level(logging.WARNING)
+
+    assert signer(broken.test_client(), campaign, 1, domain="bot-farm.example").status_code == 303
+    assert [s.suspect for s in signatures(broken)] == [False]
+    assert "Rate-limit storage unavailable; signature not checked for suspicion" in [
+        record.getMessage() for record in caplog.records if record.levelno == logging.WARNING
+    ]
 
 
 def test_reading_the_page_is_never_limited(limited_client: FlaskClient, campaign: str) -> None:
