@@ -13,6 +13,7 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
+from campaign.extensions import limiter
 from campaign.mail.models import OutboxMessage
 from campaign.signing.models import Signature
 from tests.factories import login
@@ -301,10 +302,17 @@ def test_when_redis_is_unreachable_the_site_stays_up_and_says_so_in_the_log(
 
 
 def test_with_no_storage_to_count_in_a_signature_is_taken_and_not_marked_suspect(
-    make_app: Callable[..., Flask], campaign: str, caplog: pytest.LogCaptureFixture
+    make_app: Callable[..., Flask],
+    campaign: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Without the in-memory fallback, an unreachable Redis makes every count fail: the soft
     limits cannot be checked, and a signer is never refused or held back because of it."""
+    # The one global Limiter keeps "storage dead, use the fallback" from an earlier app of
+    # this test process (a real process has one app): start as a fresh process would.
+    monkeypatch.setattr(limiter, "_storage_dead", False)
+    monkeypatch.setattr(limiter, "_in_memory_fallback_enabled", False)
     broken = make_app(
         **LIMITS,
         RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",
