@@ -48,7 +48,7 @@ MUTATE_JOBS ?= 2
 
 mutate: install-dev  ## mutation testing of the core (slow: not in CI; see docs/testing.md)
 	for module in $(MUTATE); do nice -n 19 $(BIN)/mutmut run --max-children $(MUTATE_JOBS) "$$module.*" || exit 1; done
-	$(BIN)/python bin/mutation-report $(MUTATE)
+	nice -n 19 $(BIN)/python bin/mutation-report $(MUTATE)
 
 install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations
