@@ -36,6 +36,9 @@ HOSTILE = [
     "\ufeff@SUM(A1:A9)",
     "\u202e=1+2",
     "\u202eevil\u202c",
+    # Format characters beyond the first plane: a musical beam mark, a language tag.
+    "\U0001d173+1+2",
+    "\U000e0001=1+2",
 ]
 # Names that must survive exactly: separators, quotes, line breaks, every script.
 SAFE = [
