@@ -152,6 +152,16 @@ def test_many_signatures_from_one_small_domain_are_limited_but_large_providers_n
     assert sum(s.suspect for s in signatures(limited_app)) == 4
 
 
+def test_the_domain_limit_counts_each_domain_on_its_own(
+    limited_app: Flask, limited_client: FlaskClient, campaign: str
+) -> None:
+    # Three from each of two small domains (each address once): each domain stays under
+    # its soft limit (4/minute), so none is held back, though six came in together.
+    for n, domain in enumerate(["one-small.example"] * 3 + ["other-small.example"] * 3):
+        signer(limited_client, campaign, n, address=f"198.51.100.{n}", domain=domain)
+    assert [s.suspect for s in signatures(limited_app)] == [False] * 6
+
+
 def test_a_forged_forwarded_for_header_gains_nothing_without_trusted_proxies(
     limited_app: Flask, limited_client: FlaskClient, campaign: str
 ) -> None:
