@@ -43,9 +43,12 @@ MUTATE ?= campaign.signing.services campaign.tokens campaign.outbox.delivery \
 	campaign.tallies.services campaign.exports.writer campaign.privacy.retention \
 	campaign.privacy.controls campaign.protection.limits
 
+# At the lowest priority and at most MUTATE_JOBS mutants at a time: the machine is shared.
+MUTATE_JOBS ?= 2
+
 mutate: install-dev  ## mutation testing of the core (slow: not in CI; see docs/testing.md)
-	for module in $(MUTATE); do $(BIN)/mutmut run "$$module.*" || exit 1; done
-	$(BIN)/python bin/mutation-report $(MUTATE)
+	for module in $(MUTATE); do nice -n 19 $(BIN)/mutmut run --max-children $(MUTATE_JOBS) "$$module.*" || exit 1; done
+	nice -n 19 $(BIN)/python bin/mutation-report $(MUTATE)
 
 install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations

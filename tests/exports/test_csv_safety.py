@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from campaign.database import utcnow
 from campaign.exports.services import _postgres_line, _sqlite_line
-from campaign.exports.writer import FORMULA_TRIGGERS, csv_bytes, csv_line, neutralise
+from campaign.exports.writer import FORMULA_TRIGGERS, CsvEncoder, csv_bytes, csv_line, neutralise
 from campaign.extensions import db
 from tests.exports.helpers import as_dicts, parse
 from tests.factories import add_signature
@@ -36,6 +36,9 @@ HOSTILE = [
     "\ufeff@SUM(A1:A9)",
     "\u202e=1+2",
     "\u202eevil\u202c",
+    # Format characters beyond the first plane: a musical beam mark, a language tag.
+    "\U0001d173+1+2",
+    "\U000e0001=1+2",
 ]
 # Names that must survive exactly: separators, quotes, line breaks, every script.
 SAFE = [
@@ -165,3 +168,14 @@ def test_small_exports_neutralise_every_cell_too() -> None:
         ["'@x"],
         ["fine"],
     ]
+
+
+def test_the_encoder_hands_out_each_batch_once() -> None:
+    encoder = CsvEncoder()
+    encoder.add([["name", "n"], ["Ada", 1]])
+    first = encoder.take()
+    encoder.add([["=2+2", None]])
+    second = encoder.take()
+    assert first == b"name,n\r\nAda,1\r\n"
+    assert second == b"'=2+2,\r\n"
+    assert encoder.take() == b""

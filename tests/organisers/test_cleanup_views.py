@@ -3,8 +3,6 @@ the counts following, and the audit log."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -100,20 +98,6 @@ def test_without_a_csrf_token_nothing_happens(
     )
     assert response.status_code == 400
     assert confirmed_count(app, campaign) == 5
-
-
-def test_login_is_rate_limited_per_address(make_app: Callable[..., Flask], organiser: str) -> None:
-    limited = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN_PER_ADDRESS="3/minute")
-    client = limited.test_client()
-    statuses = [
-        login(
-            client, f"nobody{n}@example.org", "wrong password here", address="203.0.113.5"
-        ).status_code
-        for n in range(4)
-    ]
-    assert statuses == [422, 422, 422, 429]
-    # Another address can still log in.
-    assert login(client, organiser, address="198.51.100.9").status_code == 303
 
 
 def test_the_dashboard_says_when_personal_data_goes_and_how_many_deleted_themselves(

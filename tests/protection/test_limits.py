@@ -13,8 +13,10 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
+from campaign.extensions import limiter
 from campaign.mail.models import OutboxMessage
 from campaign.signing.models import Signature
+from tests.factories import login
 from tests.helpers import confirmation_path, confirmed_count, count_rows, signatures
 
 LIMITS = {
@@ -111,6 +113,26 @@ def test_a_suspect_signature_is_not_counted_when_confirmed(
     assert result.exit_code == 0, result.output
 
 
+def test_a_script_posting_forms_without_an_address_is_limited_like_any_other(
+    limited_app: Flask, limited_client: FlaskClient, campaign: str
+) -> None:
+    from tests.factories import csrf_token
+
+    path = f"/campaigns/{campaign}"
+    token = csrf_token(limited_client, path)
+    statuses = [
+        limited_client.post(
+            path,
+            data={"csrf_token": token, "first_name": "No", "last_name": "Address"},
+            environ_overrides={"REMOTE_ADDR": "203.0.113.77"},
+        ).status_code
+        for _ in range(8)
+    ]
+    assert statuses[-2:] == [429, 429]
+    assert 429 not in statuses[:6]
+    assert count_rows(limited_app, Signature) == 0
+
+
 def test_many_signatures_from_one_small_domain_are_limited_but_large_providers_never(
     limited_app: Flask, limited_client: FlaskClient, campaign: str
 ) -> None:
@@ -128,6 +150,16 @@ def test_many_signatures_from_one_small_domain_are_limited_but_large_providers_n
     ]
     assert [r.status_code for r in large] == [303] * 10
     assert sum(s.suspect for s in signatures(limited_app)) == 4
+
+
+def test_the_domain_limit_counts_each_domain_on_its_own(
+    limited_app: Flask, limited_client: FlaskClient, campaign: str
+) -> None:
+    # Three from each of two small domains (each address once): each domain stays under
+    # its soft limit (4/minute), so none is held back, though six came in together.
+    for n, domain in enumerate(["one-small.example"] * 3 + ["other-small.example"] * 3):
+        signer(limited_client, campaign, n, address=f"198.51.100.{n}", domain=domain)
+    assert [s.suspect for s in signatures(limited_app)] == [False] * 6
 
 
 def test_a_forged_forwarded_for_header_gains_nothing_without_trusted_proxies(
@@ -189,6 +221,20 @@ def test_an_ipv6_subscriber_counts_as_one_address_across_its_64(
         for n in range(7)
     ]
     assert statuses == [303] * 6 + [429]
+
+
+def test_login_is_rate_limited_per_address(make_app: Callable[..., Flask], organiser: str) -> None:
+    limited = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN_PER_ADDRESS="3/minute")
+    client = limited.test_client()
+    statuses = [
+        login(
+            client, f"nobody{n}@example.org", "wrong password here", address="203.0.113.5"
+        ).status_code
+        for n in range(4)
+    ]
+    assert statuses == [422, 422, 422, 429]
+    # Another address can still log in.
+    assert login(client, organiser, address="198.51.100.9").status_code == 303
 
 
 def test_confirming_is_limited_per_address(
@@ -254,6 +300,32 @@ def test_when_redis_is_unreachable_the_site_stays_up_and_says_so_in_the_log(
     assert signer(client, campaign, 1, domain="gmail.com").status_code == 303
     assert count_rows(broken, Signature) == 1
     assert "falling back to in-memory storage" in caplog.text
+
+
+def test_with_no_storage_to_count_in_a_signature_is_taken_and_not_marked_suspect(
+    make_app: Callable[..., Flask],
+    campaign: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the in-memory fallback, an unreachable Redis makes every count fail: the soft
+    limits cannot be checked, and a signer is never refused or held back because of it."""
+    # The one global Limiter keeps "storage dead, use the fallback" from an earlier app of
+    # this test process (a real process has one app): start as a fresh process would.
+    monkeypatch.setattr(limiter, "_storage_dead", False)
+    monkeypatch.setattr(limiter, "_in_memory_fallback_enabled", False)
+    broken = make_app(
+        **LIMITS,
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=False,
+    )
+    caplog.set_level(logging.WARNING)
+
+    assert signer(broken.test_client(), campaign, 1, domain="bot-farm.example").status_code == 303
+    assert [s.suspect for s in signatures(broken)] == [False]
+    assert "Rate-limit storage unavailable; signature not checked for suspicion" in [
+        record.getMessage() for record in caplog.records if record.levelno == logging.WARNING
+    ]
 
 
 def test_reading_the_page_is_never_limited(limited_client: FlaskClient, campaign: str) -> None:

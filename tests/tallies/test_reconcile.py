@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
+from campaign.campaigns.models import Campaign
 from campaign.extensions import db
 from campaign.tallies.models import TallyShard
 from tests.factories import sign
-from tests.helpers import confirmation_path, confirmed_count
+from tests.helpers import confirmation_path, confirmed_count, manage_path
 
 
 def _confirm(app: Flask, client: FlaskClient, slug: str, email: str, country: str) -> None:
@@ -68,3 +69,30 @@ def test_reconcile_finds_and_corrects_drift_in_every_direction(
     assert by_country == {"FR": 2, "KE": 1, "BR": 1}
     again = runner.invoke(args=["tallies", "reconcile", "--dry-run"])
     assert again.exit_code == 0
+
+
+def test_a_country_whose_signatures_were_all_deleted_is_no_difference_but_a_stray_one_is(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    _confirm(app, client, campaign, "a@example.org", "FR")
+    _confirm(app, client, campaign, "b@example.org", "KE")
+    # The Kenyan supporter deletes their signature: Kenya's tally nets to zero (its rows stay).
+    assert "Your signature is deleted" in client.post(manage_path(app, "delete")).get_data(
+        as_text=True
+    )
+    runner = app.test_cli_runner()
+    checked = runner.invoke(args=["tallies", "reconcile", "--dry-run"])
+    assert checked.exit_code == 0, checked.output
+    assert "match" in checked.output
+
+    # One stray signature counted for a country nobody signed from is a difference.
+    with app.app_context():
+        campaign_id = db.session.scalar(select(Campaign.id).where(Campaign.slug == campaign))
+        db.session.add(
+            TallyShard(campaign_id=campaign_id, country="JP", shard=0, signature_count=1)
+        )
+        db.session.commit()
+    checked = runner.invoke(args=["tallies", "reconcile", "--dry-run"])
+    assert checked.exit_code == 1
+    assert "JP: tally 1, confirmed signatures 0" in checked.output
+    assert "KE" not in checked.output and "FR" not in checked.output
