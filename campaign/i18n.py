@@ -66,6 +66,17 @@ def language_name(locale: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+def reader_language_name(locale: str) -> str:
+    """A language named as this page's reader says it, for use in a sentence: "French" on an
+    English page, "anglais" on a French one (`language_name` is for choosing a language)."""
+    return _display_name(locale, str(get_locale()))
+
+
+@lru_cache(maxsize=64)
+def _display_name(locale: str, reader: str) -> str:
+    return Locale.parse(locale).get_display_name(reader) or locale
+
+
 # Stands for `kept_query()` in a page rendered once and served to many visitors (the
 # campaign page): each visitor's own query goes in its place.
 QUERY_MARK = "@@kept-query@@"

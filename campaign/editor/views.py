@@ -44,7 +44,7 @@ from campaign.editor.services import (
     save_words,
 )
 from campaign.extensions import csrf, db
-from campaign.i18n import language_name
+from campaign.i18n import language_name, reader_language_name
 from campaign.links import public_url_for
 from campaign.organisers.auth import campaign_for_organiser, current_organiser
 from campaign.protection.requests import allow_upload
@@ -142,7 +142,7 @@ def text(slug: str, locale: str) -> BaseResponse:
         "edited_locale": locale,
         "main": main,
         "original": CampaignWords.of(campaign),
-        "language_name": language_name,
+        "reader_language_name": reader_language_name,
     }
     if request.method in ("GET", "HEAD"):
         form.fill(campaign_words(db.session, campaign, locale))

@@ -23,7 +23,7 @@ from campaign.campaigns.content import render_body
 from campaign.campaigns.models import Campaign
 from campaign.database import utcnow
 from campaign.extensions import db
-from campaign.i18n import language_name
+from campaign.i18n import language_name, reader_language_name
 from campaign.news.forms import NewsForm, SendForm, TestSendForm, news_form
 from campaign.news.models import NewsMessage, NewsState
 from campaign.news.services import (
@@ -118,7 +118,7 @@ def _save(campaign: Campaign, news: NewsMessage | None) -> BaseResponse:
         )
     except NewsError as error:
         db.session.rollback()
-        return _edit_page(campaign, form, news, 422, incomplete=language_name(str(error)))
+        return _edit_page(campaign, form, news, 422, incomplete=reader_language_name(str(error)))
     db.session.commit()
     return redirect(
         url_for("organiser.news.edit", slug=campaign.slug, news_id=saved.id, saved=1) + "#preview",
@@ -155,7 +155,7 @@ def edit(slug: str, news_id: int) -> Response:
         news,
         saved=request.args.get("saved") == "1",
         tested=tested in form.languages,
-        tested_name=language_name(tested) if tested in form.languages else "",
+        tested_name=reader_language_name(tested) if tested in form.languages else "",
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from babel import Locale
 from flask import (
     Blueprint,
     current_app,
@@ -15,7 +14,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -40,6 +38,7 @@ from campaign.campaigns.images import campaign_image
 from campaign.campaigns.models import Campaign
 from campaign.database import DbSession, utcnow
 from campaign.extensions import db
+from campaign.i18n import reader_language_name
 from campaign.organisers.auth import campaign_for_organiser, current_organiser
 from campaign.organisers.models import Organiser
 from campaign.protection.requests import allow_upload
@@ -81,10 +80,8 @@ def picture_form(locales: list[str]) -> PictureForm:
     class Form(PictureForm):
         pass
 
-    page_locale = str(get_locale())
     for position, locale in enumerate(locales):
-        # The language named as the page's reader says it ("French" on an English page).
-        language = Locale.parse(locale).get_display_name(page_locale) or locale
+        language = reader_language_name(locale)  # "French" on an English page
         label = (
             _("Description of the picture (alt text) in %(language)s (required)", language=language)
             if position == 0

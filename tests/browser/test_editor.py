@@ -145,7 +145,7 @@ def test_the_campaign_life_works_without_javascript(visit: Any, creator: str) ->
     assert "Le Conseil de l'Europe" not in page.content()
     translate(page, "fr")
     assert "This language is complete" in page.content()
-    page.click("text=Preview the page in Français")
+    page.click("text=Preview the page in French")
     assert page.locator("h1").inner_text() == "Libérez la presse"
     browsing.screenshot("preview-fr")
     page.click("text=Retour à l'éditeur")

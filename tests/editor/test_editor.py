@@ -132,9 +132,16 @@ def test_a_campaign_goes_from_draft_to_signed_through_the_browser(
     form = creator_client.get(f"/organiser/campaigns/{SLUG}/text/fr").get_data(as_text=True)
     assert "The Council of Europe" in form and "Libérez la presse" in form
     assert f'action="/organiser/campaigns/{SLUG}/text/fr"' in form
-    assert f'action="/organiser/campaigns/{SLUG}/text/fr?lang=en"' in creator_client.get(
-        f"/organiser/campaigns/{SLUG}/text/fr?lang=en"
-    ).get_data(as_text=True)
+    in_english = creator_client.get(f"/organiser/campaigns/{SLUG}/text/fr?lang=en")
+    assert f'action="/organiser/campaigns/{SLUG}/text/fr?lang=en"' in in_english.get_data(
+        as_text=True
+    )
+    # The languages are named as the reader says them, not as their own speakers do.
+    assert "Translation into French" in in_english.get_data(as_text=True)
+    assert "Title in English" in in_english.get_data(as_text=True)
+    in_french = creator_client.get(f"/organiser/campaigns/{SLUG}/text/fr?lang=fr")
+    assert "Traduction en français" in in_french.get_data(as_text=True)
+    assert "Titre en anglais" in in_french.get_data(as_text=True)
 
     # Complete, it is shown.
     assert save_text(creator_client, SLUG, "fr", **FRENCH).status_code == 303

@@ -190,7 +190,7 @@ def test_a_test_send_goes_only_to_the_organiser_marked_as_a_test(
     )
     assert response.status_code == 303
     shown = organiser_client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "A test in Français is on its way to organiser@example.org." in shown
+    assert "A test in French is on its way to organiser@example.org." in shown
 
     deliver_email(smtp_app)
     [test] = smtp_server.received[before:]
@@ -260,7 +260,7 @@ def test_a_half_written_language_or_a_missing_main_text_is_refused_keeping_what_
     response = compose(organiser_client, campaign, subject_fr="Sujet seul")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "Sujet seul" in page and "Français: please write both a subject and a message" in page
+    assert "Sujet seul" in page and "French: please write both a subject and a message" in page
     response = compose(organiser_client, campaign, body="x" * 30_000)
     assert response.status_code == 422
     with app.app_context():
