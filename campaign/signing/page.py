@@ -257,7 +257,7 @@ def render_thanks_page(
 
     page: str = _cache().get(key, render)
     progress = current_app.jinja_env.get_template("signing/_progress.html").render(
-        count=signature_count, goal=campaign.goal
+        count=signature_count, campaign=campaign
     )
     return (
         page.replace(_PROGRESS_MARK, progress, 1)
