@@ -11,6 +11,7 @@ as a real export has to survive them.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import time
 from collections import Counter
@@ -84,15 +85,36 @@ def _rows(campaign_id: int, count: int, now: datetime, seed: int) -> Iterator[di
         }
 
 
+SIGNED_AT = object()  # (a default: the row's signing time)
+
+
 def _copy_postgres(connection: Connection, rows: Iterator[dict[str, Any]]) -> None:
-    columns = [c.name for c in Signature.__table__.columns if c.name != "id"]
+    # COPY applies no SQLAlchemy defaults: a column the rows do not name gets its model's
+    # scalar default (suspect: false), or the signing time for a time made by a function
+    # (modified_at).
+    first = next(rows, None)
+    if first is None:
+        return
+    table = Signature.__table__
+    columns = [c.name for c in table.columns if c.name != "id"]
+    fill: dict[str, Any] = {}
+    for column in table.columns:
+        default = column.default
+        if column.name not in first and default is not None:
+            fill[column.name] = SIGNED_AT if default.is_callable else default.arg  # type: ignore[attr-defined]
     raw = connection.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor:  # type: ignore[attr-defined]
         statement = f"COPY signatures ({', '.join(columns)}) FROM STDIN"
         with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in columns])
+            for row in itertools.chain([first], rows):
+                values = {**fill, **row}
+                copy.write_row(
+                    [
+                        row["signed_at"] if values.get(c) is SIGNED_AT else values.get(c)
+                        for c in columns
+                    ]
+                )
 
 
 def _insert_batches(connection: Connection, rows: Iterator[dict[str, Any]]) -> None:

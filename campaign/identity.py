@@ -11,6 +11,7 @@ import hmac
 import ipaddress
 import re
 import unicodedata
+from functools import lru_cache
 
 import idna
 from email_validator import EmailNotValidError, ValidatedEmail, validate_email
@@ -58,6 +59,14 @@ def mailbox(address: str) -> tuple[str | None, str]:
     return _delivery(valid), _normalised(stripped, valid)
 
 
+def checked_email(address: str) -> ValidatedEmail | None:
+    """email-validator's verdict on `address` (None: no mail server could take it)."""
+    return _validated(address)
+
+
+# The last address only: the signing form checks an address and the service then needs its
+# two forms (`mailbox`), so one validation serves both, and no list of addresses is kept.
+@lru_cache(maxsize=1)
 def _validated(address: str) -> ValidatedEmail | None:
     try:
         return validate_email(address, check_deliverability=False)

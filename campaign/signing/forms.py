@@ -9,7 +9,6 @@ from collections.abc import Callable, Hashable, Sequence
 from functools import lru_cache
 from typing import Any, cast
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, Field, HiddenField, RadioField, StringField
@@ -18,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from campaign.campaigns.questions import Question, parse_questions, questions_to_json
 from campaign.countries import COUNTRY_CODES
+from campaign.identity import checked_email
 from campaign.signing.consent import CURRENT_WORDING
 
 _URL_LIKE = re.compile(
@@ -97,9 +97,7 @@ def valid_email(form: FlaskForm, field: Field) -> None:
         return
     if _has_control_characters(field.data):
         raise ValidationError(_l("Please enter a valid email address, like name@example.org."))
-    try:
-        validate_email(field.data, check_deliverability=False)
-    except EmailNotValidError as error:
+    if checked_email(field.data) is None:
         if not field.data.isascii():
             # Letters of other scripts are welcome (sent with SMTPUTF8, or to the domain's
             # ASCII form); these ones no mail server could take.
@@ -108,10 +106,8 @@ def valid_email(form: FlaskForm, field: Field) -> None:
                     "Email cannot be delivered to this address: please check its letters and "
                     "symbols, or use another address."
                 )
-            ) from error
-        raise ValidationError(
-            _l("Please enter a valid email address, like name@example.org.")
-        ) from error
+            )
+        raise ValidationError(_l("Please enter a valid email address, like name@example.org."))
 
 
 def email_field(
