@@ -14,7 +14,7 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from flask_babel import force_locale, gettext
-from sqlalchemy import Insert, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Insert, Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
 from campaign import signals
@@ -26,7 +26,12 @@ from campaign.links import public_url_for, public_url_prefix
 from campaign.mail.outbox import enqueue_email_row
 from campaign.mail.supporter import email_supporter, supporter_email_row
 from campaign.signing.consent import CONSENT_VERSION
-from campaign.signing.models import ConfirmationLink, Signature, SignatureStatus
+from campaign.signing.models import (
+    NOT_DUPLICATE,
+    ConfirmationLink,
+    Signature,
+    SignatureStatus,
+)
 from campaign.tallies.services import add_to_tally
 from campaign.tokens import TokenInvalid, hash_token, new_manage_key, new_token
 
@@ -98,7 +103,10 @@ def _insert_if_new(dialect: str) -> ReturningInsert[Any]:
         insert(table)
         .on_conflict_do_nothing(
             index_elements=["campaign_id", "email_normalised"],
-            index_where=table.c.status != SignatureStatus.DUPLICATE.value,
+            # The index's own predicate, as text: a parameter here names the partial index
+            # only when the server plans for the value it is given, not once for all runs
+            # (a generic plan, which PostgreSQL may choose for a prepared statement).
+            index_where=text(NOT_DUPLICATE),
         )
         .returning(table.c.id)
     )

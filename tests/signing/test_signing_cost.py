@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import event
 
@@ -49,3 +50,26 @@ def test_a_new_signature_takes_three_statements_and_still_sends_its_link(
     # The link in the email confirms this signature.
     assert client.post(confirmation_path(served)).status_code == 200
     assert signatures(app)[-1].status == "confirmed"
+
+
+def _plan_once_for_all(connection: Any, _record: Any) -> None:
+    connection.execute("SET plan_cache_mode = force_generic_plan")
+    connection.commit()  # a setting made in a transaction the pool rolls back would go
+
+
+@pytest.mark.postgres
+def test_the_insert_built_once_keeps_working_when_the_server_plans_it_once_for_all(
+    app: Flask, campaign: str
+) -> None:
+    # psycopg prepares a statement on the server from its fifth run on a connection, and
+    # PostgreSQL may then plan it once for every run (a generic plan, as it does under load):
+    # a parameter in ON CONFLICT's WHERE no longer names the partial unique index, and the
+    # signature failed (a 500). Forced here, so that it happens on every run.
+    with app.app_context():
+        db.engine.dispose()
+        event.listen(db.engine, "connect", _plan_once_for_all)
+    client = app.test_client()
+    for number in range(12):
+        response = sign(client, campaign, email=f"signer{number}@example.org")
+        assert response.status_code == 303, number
+    assert len(signatures(app)) == 12
