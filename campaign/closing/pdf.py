@@ -23,14 +23,14 @@ from typing import IO, TYPE_CHECKING
 
 from flask import render_template
 from flask_babel import get_locale
-from pypdf import PdfReader, PdfWriter
 
 from campaign.branding.services import Identity
 from campaign.countries import country_name
 from campaign.dashboard.report import DeliveryReport, Signer
 
-# WeasyPrint (and the fonts and Pango it loads) is imported when a report is drawn, not when
-# the app starts: it was half of every process's start-up and a sixth of its memory.
+# WeasyPrint (and the fonts and Pango it loads) and pypdf are imported when a report is
+# drawn, not when the app starts: they were half of every process's start-up and a sixth of
+# its memory.
 if TYPE_CHECKING:
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
@@ -105,6 +105,8 @@ def write_report_pdf(
     if names is None:
         front.write_pdf(out)
         return 0
+
+    from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
     writer.append(PdfReader(io.BytesIO(front.write_pdf())))
