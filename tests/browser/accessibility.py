@@ -137,6 +137,8 @@ def check_page(browsing: Any, name: str, lang: str) -> None:
     """The page as it is: its language, axe-core, and no horizontal scrolling at 320 px
     (with a screenshot, `name`); back to desktop width after."""
     page = browsing.page
+    # After a click the URL changes before the new document is there: wait for it.
+    page.wait_for_load_state("load")
     assert page.evaluate("() => document.documentElement.lang") == lang
     assert_accessible(page)
     page.set_viewport_size({"width": 320, "height": 640})
