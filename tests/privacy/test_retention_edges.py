@@ -1,0 +1,231 @@
+"""The purge and the postponements at their edges: what is due at the very moment the policy
+says, and not a microsecond before; which of several postponements is in force; what is kept
+of the name of the person who recorded one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Table, insert, select, update
+
+from campaign.campaigns.models import Campaign
+from campaign.extensions import db
+from campaign.outbox.models import OutboxMessage, OutboxStatus
+from campaign.privacy.models import AnonymisationPostponement
+from campaign.privacy.retention import (
+    PostponementInvalid,
+    RetentionPolicy,
+    anonymisation_schedule,
+    postpone_anonymisation,
+    purge,
+)
+from campaign.signing.models import Signature
+from tests.factories import make_campaign, sign
+from tests.helpers import confirmation_path, outbox, signatures
+
+POLICY = RetentionPolicy(pending_days=30, outbox_days=30, anonymise_months=6)
+NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
+TICK = timedelta(microseconds=1)
+
+
+def _delivery(kind: str, status: str, created: datetime, sent: datetime | None) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "message_id": f"{kind}-{status}-{created.isoformat()}-{sent}",
+        "payload": {},
+        "status": status,
+        "attempts": 1,
+        "next_attempt_at": created,
+        "created_at": created,
+        "sent_at": sent,
+    }
+
+
+def test_deliveries_of_other_kinds_go_once_finished_for_the_whole_period(app: Flask) -> None:
+    edge = NOW - timedelta(days=30)
+    long_ago = NOW - timedelta(days=400)
+    table = cast(Table, OutboxMessage.__table__)
+    rows = {
+        "sent on the edge": _delivery("webhook", OutboxStatus.SENT, long_ago, edge),
+        "failed, never sent, made on the edge": _delivery(
+            "webhook", OutboxStatus.FAILED, edge, None
+        ),
+        "made long ago, sent just after the edge": _delivery(
+            "webhook", OutboxStatus.SENT, long_ago, edge + TICK
+        ),
+        "failed just after the edge": _delivery("webhook", OutboxStatus.FAILED, edge + TICK, None),
+        "pending since long ago": _delivery("webhook", OutboxStatus.PENDING, long_ago, None),
+        "being sent since long ago": _delivery("webhook", OutboxStatus.SENDING, long_ago, None),
+    }
+    with app.app_context():
+        ids = {
+            name: db.session.execute(insert(table).values(values).returning(table.c.id)).scalar()
+            for name, values in rows.items()
+        }
+        db.session.commit()
+
+        report = purge(db.session, now=NOW, policy=POLICY)
+        db.session.commit()
+
+        left = set(db.session.scalars(select(table.c.id)))
+    assert {name for name, row_id in ids.items() if row_id in left} == {
+        "made long ago, sent just after the edge",
+        "failed just after the edge",
+        "pending since long ago",
+        "being sent since long ago",
+    }
+    assert report.emails_deleted == 0  # webhooks are no emails
+
+
+def _set(app: Flask, email: str, **values: Any) -> None:
+    with app.app_context():
+        db.session.execute(update(Signature).where(Signature.email == email).values(**values))
+        db.session.commit()
+
+
+def test_an_unconfirmed_signature_goes_at_the_very_moment_it_is_due(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    edge = NOW - timedelta(days=30)
+    for email in ("due@example.org", "young@example.org", "link@example.org", "nolink@example.org"):
+        sign(client, campaign, email=email)
+    sign(client, campaign, email="kept@example.org")
+    client.post(confirmation_path(app))  # the newest link: kept@ is confirmed
+    _set(app, "due@example.org", signed_at=edge, confirmation_expires_at=NOW)
+    _set(app, "young@example.org", signed_at=edge + TICK, confirmation_expires_at=NOW)
+    _set(app, "link@example.org", signed_at=edge, confirmation_expires_at=NOW + TICK)
+    _set(app, "nolink@example.org", signed_at=edge, confirmation_expires_at=None)
+    _set(app, "kept@example.org", signed_at=edge - timedelta(days=1))
+    emails_before = len(outbox(app))
+
+    with app.app_context():
+        report = purge(db.session, now=NOW, policy=POLICY)
+        db.session.commit()
+
+    assert [s.email for s in signatures(app)] == [
+        "young@example.org",
+        "link@example.org",
+        "kept@example.org",
+    ]
+    assert report.pending_deleted == 2
+    assert report.emails_deleted == 2  # the two confirmation emails
+    assert len(outbox(app)) == emails_before - 2
+    assert (report.signatures_anonymised, report.campaigns_anonymised) == (0, [])
+
+
+def test_an_email_goes_at_the_very_moment_it_is_due(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    edge = NOW - timedelta(days=30)
+    sign(client, campaign, email="one@example.org")
+    sign(client, campaign, email="two@example.org")
+    with app.app_context():
+        first, second = db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id))
+        for message_id, sent in ((first, edge), (second, edge + TICK)):
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id)
+                .values(status=OutboxStatus.SENT, sent_at=sent, created_at=edge - timedelta(1))
+            )
+        db.session.commit()
+        # Signed just now, as far as the purge knows: no signature is due.
+        db.session.execute(update(Signature).values(signed_at=NOW))
+        db.session.commit()
+
+        report = purge(db.session, now=NOW, policy=POLICY)
+        db.session.commit()
+
+    assert report.emails_deleted == 1
+    assert [m.recipient for m in outbox(app)] == ["two@example.org"]
+
+
+def test_anonymising_reports_the_campaign_and_its_emails(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    sign(client, campaign, email="a@example.org")
+    client.post(confirmation_path(app))
+    with app.app_context():
+        db.session.execute(update(Campaign).where(Campaign.slug == campaign).values(closes_at=NOW))
+        db.session.execute(update(Signature).values(signed_at=NOW - timedelta(days=1)))
+        db.session.commit()
+
+        report = purge(db.session, now=NOW + timedelta(days=200), policy=POLICY)
+        db.session.commit()
+
+    assert report.signatures_anonymised == 1
+    assert report.campaigns_anonymised == [campaign]
+    assert report.emails_deleted == 1  # its confirmation email
+    assert report.pending_deleted == 0
+    assert outbox(app) == []
+
+
+def test_the_newest_postponement_is_in_force(app: Flask) -> None:
+    closes = datetime(2030, 1, 15, tzinfo=UTC)
+    due = datetime(2030, 7, 15, tzinfo=UTC)
+    with app.app_context():
+        closing = make_campaign(db.session, closes_at=closes)
+        recorded = datetime(2030, 2, 1, tzinfo=UTC)
+        for days, until in ((0, datetime(2031, 1, 1)), (1, datetime(2030, 9, 1))):
+            db.session.add(
+                AnonymisationPostponement(
+                    campaign_id=closing.id,
+                    postponed_until=until.replace(tzinfo=UTC),
+                    reason=f"hold {days}",
+                    recorded_at=recorded + timedelta(days=days),
+                )
+            )
+            db.session.flush()
+        db.session.commit()
+        schedule = anonymisation_schedule(db.session, closing, 6)
+        assert schedule.anonymise_at == datetime(2030, 9, 1, tzinfo=UTC) > due
+        assert schedule.postponement_reason == "hold 1"
+
+        # Recorded at the same moment: the one recorded last (the higher id) is in force.
+        for reason in ("first", "second"):
+            db.session.add(
+                AnonymisationPostponement(
+                    campaign_id=closing.id,
+                    postponed_until=datetime(2030, 10, 1, tzinfo=UTC),
+                    reason=reason,
+                    recorded_at=datetime(2030, 3, 1, tzinfo=UTC),
+                )
+            )
+            db.session.flush()
+        db.session.commit()
+        assert anonymisation_schedule(db.session, closing, 6).postponement_reason == "second"
+
+
+def test_a_postponement_at_its_limits(app: Flask) -> None:
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    with app.app_context():
+        closing = make_campaign(db.session, closes_at=now)
+        db.session.commit()
+        for until, reason, message in (
+            (now, "Legal hold", "the new date must be in the future"),
+            (now + TICK, " \t\n ", "a postponement needs a reason"),
+            (now + TICK, "x" * 501, "the reason must be at most 500 characters"),
+        ):
+            with pytest.raises(PostponementInvalid) as refused:
+                postpone_anonymisation(
+                    db.session, closing, until=until, reason=reason, recorded_by=None, now=now
+                )
+            assert str(refused.value) == message  # what the admin reads
+        record = postpone_anonymisation(
+            db.session,
+            closing,
+            until=now + TICK,
+            reason="x" * 500,
+            recorded_by="  Data   protection " + "o" * 200,
+            now=now,
+        )
+        assert len(record.reason) == 500
+        assert record.recorded_by == ("Data protection " + "o" * 200)[:100]
+        assert record.recorded_at == now
+        blank = postpone_anonymisation(
+            db.session, closing, until=now + TICK, reason="Hold", recorded_by=" \n ", now=now
+        )
+        assert blank.recorded_by is None
