@@ -4,6 +4,7 @@ of the name of the person who recorded one."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -12,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Table, insert, select, update
 
+from campaign import signals
 from campaign.campaigns.models import Campaign
 from campaign.extensions import db
 from campaign.outbox.models import OutboxMessage, OutboxStatus
@@ -229,3 +231,55 @@ def test_a_postponement_at_its_limits(app: Flask) -> None:
             db.session, closing, until=now + TICK, reason="Hold", recorded_by=" \n ", now=now
         )
         assert blank.recorded_by is None
+
+
+def test_the_purge_tells_subscribers_and_the_log_what_went(
+    app: Flask, client: FlaskClient, campaign: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Webhooks and the audit trail hear of each purge as the signals promise; the operator's
+    log says what went, with no personal data."""
+    sign(client, campaign, email="stale@example.org")
+    sign(client, campaign, email="closing@example.org")
+    sign(client, campaign, email="kept@example.org")
+    client.post(confirmation_path(app))
+    _set(app, "stale@example.org", signed_at=NOW - timedelta(days=31), confirmation_expires_at=NOW)
+    later = NOW + timedelta(days=200)  # the campaign closed at NOW: due to be anonymised
+    _set(app, "closing@example.org", signed_at=later, confirmation_expires_at=later + TICK)
+    with app.app_context():
+        campaign_id = db.session.scalar(select(Campaign.id).where(Campaign.slug == campaign))
+        stale_id, closing_id = db.session.scalars(
+            select(Signature.id).where(Signature.status == "pending").order_by(Signature.id)
+        )
+        db.session.execute(update(Campaign).where(Campaign.id == campaign_id).values(closes_at=NOW))
+        db.session.commit()
+    heard: list[tuple[Any, dict[str, Any]]] = []
+
+    def listen(sender: Any, **kwargs: Any) -> None:
+        heard.append((sender, kwargs))
+
+    caplog.set_level(logging.INFO, logger="campaign.privacy.retention")
+    with app.app_context(), signals.signature_deleted.connected_to(listen):
+        purge(db.session, now=later, policy=POLICY)
+        db.session.commit()
+        postpone_anonymisation(
+            db.session,
+            make_campaign(db.session, slug="held"),
+            until=later + timedelta(days=1),
+            reason="Legal hold",
+            recorded_by=None,
+            now=later,
+        )
+
+    assert [
+        (sender, kwargs["signature_ids"], kwargs["reason"], kwargs["now"])
+        for sender, kwargs in heard
+    ] == [
+        (None, [stale_id], "purged", later),  # stale: of no one campaign in particular
+        (campaign_id, [closing_id], "purged", later),  # unconfirmed, of the closed campaign
+    ]
+    assert all(kwargs["session"] is not None for _, kwargs in heard)
+    assert [r.getMessage() for r in caplog.records if r.name == "campaign.privacy.retention"] == [
+        f"Campaign {campaign}: 1 signatures anonymised",
+        "Purge: 2 unconfirmed signatures deleted, 1 signatures anonymised, 3 emails deleted",
+        "Anonymisation of campaign held postponed until " + (later + timedelta(days=1)).isoformat(),
+    ]
