@@ -231,6 +231,10 @@ def test_a_postponement_at_its_limits(app: Flask) -> None:
             db.session, closing, until=now + TICK, reason="Hold", recorded_by=" \n ", now=now
         )
         assert blank.recorded_by is None
+        unnamed = postpone_anonymisation(
+            db.session, closing, until=now + TICK, reason="Hold", recorded_by=None, now=now
+        )
+        assert unnamed.recorded_by is None
 
 
 def test_the_purge_tells_subscribers_and_the_log_what_went(
@@ -282,4 +286,34 @@ def test_the_purge_tells_subscribers_and_the_log_what_went(
         f"Campaign {campaign}: 1 signatures anonymised",
         "Purge: 2 unconfirmed signatures deleted, 1 signatures anonymised, 3 emails deleted",
         "Anonymisation of campaign held postponed until " + (later + timedelta(days=1)).isoformat(),
+    ]
+
+
+def test_anonymising_one_campaign_leaves_the_others_alone(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        closed = make_campaign(db.session, slug="closed", closes_at=NOW)
+        still_open = make_campaign(db.session, slug="still-open")
+        db.session.commit()
+        slugs = (closed.slug, still_open.slug)
+    for slug in slugs:
+        sign(client, slug, email=f"confirmed@{slug}.example.org")
+        client.post(confirmation_path(app))
+        sign(client, slug, email=f"pending@{slug}.example.org")
+    with app.app_context():  # all signed just before the purge: none is stale
+        db.session.execute(update(Signature).values(signed_at=NOW + timedelta(days=199)))
+        db.session.commit()
+
+        report = purge(db.session, now=NOW + timedelta(days=200), policy=POLICY)
+        db.session.commit()
+
+    assert [s.email for s in signatures(app)] == [
+        "",
+        "confirmed@still-open.example.org",
+        "pending@still-open.example.org",
+    ]
+    assert (report.signatures_anonymised, report.pending_deleted) == (1, 1)
+    assert report.campaigns_anonymised == ["closed"]
+    assert sorted(m.recipient for m in outbox(app)) == [
+        "confirmed@still-open.example.org",
+        "pending@still-open.example.org",
     ]
