@@ -317,3 +317,19 @@ def test_anonymising_one_campaign_leaves_the_others_alone(app: Flask, client: Fl
         "confirmed@still-open.example.org",
         "pending@still-open.example.org",
     ]
+
+
+def test_one_purge_anonymising_two_campaigns_counts_both(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        slugs = [make_campaign(db.session, slug=s, closes_at=NOW).slug for s in ("first", "second")]
+        db.session.commit()
+    for slug in slugs:
+        sign(client, slug, email=f"someone@{slug}.example.org")
+        client.post(confirmation_path(app))
+    with app.app_context():
+        report = purge(db.session, now=NOW + timedelta(days=200), policy=POLICY)
+        db.session.commit()
+
+    assert (report.signatures_anonymised, report.campaigns_anonymised) == (2, ["first", "second"])
+    output = app.test_cli_runner().invoke(args=["privacy", "purge"]).output
+    assert "anonymised 0 signatures (no campaign)" in output
