@@ -171,7 +171,8 @@ def test_the_newest_postponement_is_in_force(app: Flask) -> None:
     with app.app_context():
         closing = make_campaign(db.session, closes_at=closes)
         recorded = datetime(2030, 2, 1, tzinfo=UTC)
-        for days, until in ((0, datetime(2031, 1, 1)), (1, datetime(2030, 9, 1))):
+        # Stored newest first: the order of recording decides, not the order of the rows.
+        for days, until in ((1, datetime(2030, 9, 1)), (0, datetime(2031, 1, 1))):
             db.session.add(
                 AnonymisationPostponement(
                     campaign_id=closing.id,
@@ -185,6 +186,7 @@ def test_the_newest_postponement_is_in_force(app: Flask) -> None:
         schedule = anonymisation_schedule(db.session, closing, 6)
         assert schedule.anonymise_at == datetime(2030, 9, 1, tzinfo=UTC) > due
         assert schedule.postponement_reason == "hold 1"
+        assert schedule.closes_at == closes
 
         # Recorded at the same moment: the one recorded last (the higher id) is in force.
         for reason in ("first", "second"):
