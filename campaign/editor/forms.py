@@ -20,6 +20,7 @@ from wtforms.validators import (
 from campaign.campaigns.models import SLUG_PATTERN
 from campaign.editor.services import RESERVED_SLUGS, CampaignWords
 from campaign.organisers.settings import MAX_GOAL
+from campaign.signing.forms import clean_text
 
 MAX_TITLE = 200  # the columns' sizes (campaigns/models.py)
 MAX_TARGET = 300
@@ -27,17 +28,10 @@ MAX_SUMMARY = 1_000
 MAX_BODY = 20_000  # a few pages; the campaign of record is under 3,000
 
 
-def clean_line(value: Any) -> Any:
-    """Trimmed and NFC-normalised, like every text we store."""
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value.strip())
-    return value
-
-
 def clean_block(value: Any) -> Any:
     """The same for a text of several lines, with one kind of line break."""
     if isinstance(value, str):
-        return clean_line(value.replace("\r\n", "\n").replace("\r", "\n"))
+        return clean_text(value.replace("\r\n", "\n").replace("\r", "\n"))
     return value
 
 
@@ -62,7 +56,7 @@ def _presence(required: bool, message: str) -> Any:
 def title_field(required: bool) -> StringField:
     return StringField(
         _l("Title"),
-        filters=[clean_line],
+        filters=[clean_text],
         validators=[
             _presence(required, _l("Please enter a title.")),
             Length(max=MAX_TITLE, message=_l("At most 200 characters.")),
@@ -86,7 +80,7 @@ def summary_field(required: bool) -> TextAreaField:
 def target_field(required: bool) -> StringField:
     return StringField(
         _l("Addressed to (the decision makers)"),
-        filters=[clean_line],
+        filters=[clean_text],
         validators=[
             _presence(required, _l("Please say who the petition is addressed to.")),
             Length(max=MAX_TARGET, message=_l("At most 300 characters.")),
@@ -163,7 +157,7 @@ def valid_slug(_form: FlaskForm, field: Field) -> None:
 class NewCampaignForm(MainWordsForm):
     slug = StringField(
         _l("Address of the page (slug)"),
-        filters=[clean_line],
+        filters=[clean_text],
         validators=[
             DataRequired(_l("Please choose the address of the page.")),
             Length(max=64, message=_l("At most 64 characters.")),
