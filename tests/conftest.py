@@ -9,6 +9,7 @@
 | | `quick_login_throttle` |
 | servers | `live_server` (gunicorn), `dev_server` (the development server) |
 | browser | `browser`, `visit`, `deliver_mail` |
+| mutation | no fixture: the order of tests under a mutant (`make mutate`) |
 
 `quick_login_throttle` is automatic for every test with an app: cheap password hashing and
 no login slowdown. Factories that build data are in tests/factories.py; helpers that read
@@ -22,4 +23,5 @@ pytest_plugins = [
     "tests.fixtures.organisers",
     "tests.fixtures.servers",
     "tests.fixtures.browser",
+    "tests.fixtures.mutation",
 ]
