@@ -29,8 +29,12 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     """axe-core's violations on the page as it is now.
 
     Injected with `evaluate` (the DevTools protocol), not a <script> tag, so a strict
-    Content-Security-Policy on the page neither blocks it nor needs loosening for it.
+    Content-Security-Policy on the page neither blocks it nor needs loosening for it. Run
+    once the document has loaded: a click or a locator returns as soon as the new page's
+    elements are there, and before its stylesheet has arrived every link is a bare line of
+    text, too small a target (seen on a loaded machine).
     """
+    page.wait_for_load_state("load")
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(_axe_source())
     result = page.evaluate(
