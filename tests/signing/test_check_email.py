@@ -61,3 +61,17 @@ def test_the_campaign_page_has_a_large_share_card_at_an_absolute_address(
     assert re.search(r'<meta property="og:image:alt" content="[^"]{20,}">', page)
     hero = re.search(r'<img class="campaign-image"[^>]*>', page, re.S)
     assert hero and 'loading="lazy"' not in hero.group(0)
+
+
+def test_send_again_writes_in_the_language_the_supporter_signed_in(
+    app: Flask, client: FlaskClient, seeded: str
+) -> None:
+    sign(client, seeded, query="?lang=fr", first_name="Ada", email="ada@example.org")
+    page = client.get(f"/campaigns/{seeded}/signed?lang=fr").get_data(as_text=True)
+
+    client.post(f"/campaigns/{seeded}/resend?lang=fr", data={"csrf_token": csrf_from(page)})
+
+    first, again = outbox(app)
+    assert again.subject == first.subject
+    assert "Halte aux logiciels espions" in email_text(app)
+    assert email_text(app).startswith("Bonjour Ada,")
