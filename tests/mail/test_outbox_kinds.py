@@ -3,6 +3,8 @@ kind never delays email, and one bad message fails alone."""
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +22,14 @@ from campaign.extensions import db
 from campaign.mail.delivery import ClaimedMessage, SmtpTransport
 from campaign.mail.models import EmailMessage
 from campaign.mail.outbox import enqueue_email
-from campaign.outbox.delivery import Claimed, Policy, deliver_due
+from campaign.outbox.delivery import (
+    Claimed,
+    DeliveryReport,
+    PermanentFailure,
+    Policy,
+    TemporaryFailure,
+    deliver_due,
+)
 from campaign.outbox.models import OutboxMessage
 from campaign.outbox.queue import enqueue
 from campaign.outbox.registry import register_sender, unregister_sender
@@ -234,3 +243,160 @@ def test_a_message_whose_lease_ran_out_before_its_turn_is_left_for_the_next_clai
     assert (report.sent, report.expired) == (1, 1)
     assert kind.delivered == [{"n": 1}]
     assert statuses(app, "test-lease") == ["sent", "sending"]
+
+
+class ScriptedSender:
+    """Each message's payload says what happens to it: sent, or the exception to raise."""
+
+    def __init__(self, opening: Exception | None = None) -> None:
+        self.opening = opening
+
+    def open(self) -> None:
+        if self.opening is not None:
+            raise self.opening
+
+    def send(self, message: Claimed) -> None:
+        outcome = message.row["payload"]["outcome"]
+        if outcome == "temporary":
+            raise TemporaryFailure("451 mailbox busy, try ada@example.org later")
+        if outcome == "permanent":
+            raise PermanentFailure("550 no such user ada@example.org " + "x" * 600)
+        if outcome == "crash":
+            raise KeyError("ada@example.org")
+
+    def close(self) -> None:
+        pass
+
+
+def _queue_outcomes(app: Flask, *outcomes: str) -> list[int]:
+    for outcome in outcomes:
+        queue(app, "test-scripted", {"outcome": outcome})
+    return [m.id for m in _scripted(app)]
+
+
+def _scripted(app: Flask) -> list[Any]:
+    """The test kind's rows (id, status, last_error), by the table: no model maps the kind."""
+    table = cast(Table, OutboxMessage.__table__)
+    with app.app_context():
+        return list(
+            db.session.execute(
+                select(table.c.id, table.c.status, table.c.last_error)
+                .where(table.c.kind == "test-scripted")
+                .order_by(table.c.id)
+            )
+        )
+
+
+def _deliver_scripted(
+    app: Flask, sender: ScriptedSender, at: timedelta = timedelta(0), **policy: Any
+) -> DeliveryReport:
+    with app.app_context():
+        return deliver_due(
+            db.session,
+            "test-scripted",
+            sender,
+            now=lambda: utcnow() + at,
+            policy=Policy(**policy),
+        )
+
+
+def _delivery_log(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "campaign.outbox.delivery"]
+
+
+def test_each_outcome_is_counted_stored_and_logged_without_the_address(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = _queue_outcomes(
+        app, "sent", "temporary", "permanent", "crash", "sent", "temporary", "permanent"
+    )
+    caplog.set_level(logging.INFO, logger="campaign.outbox.delivery")
+
+    report = _deliver_scripted(app, ScriptedSender())
+
+    busy = "451 mailbox busy, try <address> later"
+    refused = ("550 no such user <address> " + "x" * 600)[:500]
+    crashed = "KeyError: '<address>'"
+    assert (report.sent, report.retried, report.failed, report.expired) == (2, 2, 3, 0)
+    assert report.errors == [busy, refused, crashed, busy, refused]
+    rows = {m.id: m for m in _scripted(app)}
+    assert [rows[i].status for i in ids] == [
+        "sent", "pending", "failed", "failed", "sent", "pending", "failed"
+    ]  # fmt: skip
+    assert [rows[i].last_error for i in ids] == [None, busy, refused, crashed, None, busy, refused]
+    log = _delivery_log(caplog)
+    retried = [line for line in log if "will be retried" in line]
+    assert len(retried) == 2
+    for message_id, line in zip((ids[1], ids[5]), retried, strict=True):
+        assert re.fullmatch(
+            rf"test-scripted {message_id} will be retried in \d+ s: {re.escape(busy)}", line
+        )
+    assert [line for line in log if "failed for good" in line] == [
+        f"test-scripted {ids[2]} failed for good: {refused}",
+        f"test-scripted {ids[3]} failed for good: {crashed}",
+        f"test-scripted {ids[6]} failed for good: {refused}",
+    ]
+    assert "ada@example.org" not in "\n".join(log)
+
+
+def test_a_message_still_failing_after_give_up_after_fails_for_good_and_says_so(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = _queue_outcomes(app, "temporary", "temporary", "sent")
+    caplog.set_level(logging.INFO, logger="campaign.outbox.delivery")
+
+    report = _deliver_scripted(
+        app, ScriptedSender(), at=timedelta(hours=2), give_up_after=timedelta(hours=1)
+    )
+
+    busy = "451 mailbox busy, try <address> later"
+    assert (report.sent, report.retried, report.failed) == (1, 0, 2)
+    assert report.errors == [busy, busy]
+    assert [m.status for m in _scripted(app)] == ["failed", "failed", "sent"]
+    assert _delivery_log(caplog) == [
+        f"test-scripted {ids[0]} failed after 1 attempts over 1:00:00: {busy}",
+        f"test-scripted {ids[1]} failed after 1 attempts over 1:00:00: {busy}",
+    ]
+
+
+def test_when_the_sender_cannot_open_every_message_waits_with_the_reason(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    _queue_outcomes(app, "sent", "sent")
+    caplog.set_level(logging.INFO, logger="campaign.outbox.delivery")
+
+    report = _deliver_scripted(app, ScriptedSender(opening=OSError("no route to host")))
+
+    reason = "OSError: no route to host"
+    assert (report.sent, report.retried, report.failed) == (0, 2, 0)
+    assert report.errors == [reason, reason]
+    assert [(m.status, m.last_error) for m in _scripted(app)] == [("pending", reason)] * 2
+    assert _delivery_log(caplog)[0] == f"Outbox test-scripted: opening the sender failed: {reason}"
+
+
+def test_flask_mail_send_adds_up_every_kind_and_every_batch(
+    app: Flask, make_kind: Callable[..., RecordingKind]
+) -> None:
+    register_sender("test-scripted", ScriptedSender, policy=lambda _config: Policy(batch_size=2))
+    try:
+        _queue_outcomes(app, "sent", "sent", "sent", "temporary", "permanent", "crash")
+        make_kind("test-other")
+        queue(app, "test-other", {"n": 1})
+
+        result = app.test_cli_runner().invoke(args=["mail", "send"])
+    finally:
+        unregister_sender("test-scripted")
+
+    assert result.exit_code == 0, result.output
+    assert "sent 4, to retry 1, failed 2" in result.output
+
+
+def test_reports_add_up_field_by_field() -> None:
+    total = DeliveryReport()
+    for n in (1, 2):
+        total.add(
+            DeliveryReport(sent=n, retried=2 * n, failed=3 * n, expired=4 * n, errors=[str(n)])
+        )
+
+    assert (total.sent, total.retried, total.failed, total.expired) == (3, 6, 9, 12)
+    assert total.errors == ["1", "2"] and total.claimed == 30
