@@ -119,3 +119,26 @@ def test_each_deletion_is_told_logged_and_counted_on_its_day(
         f"Signature {ids['three@example.org']} deleted at its supporter's request "
         f"(campaign {campaign}, confirmed)",
     ]
+
+
+def test_deletions_are_listed_oldest_day_first_whatever_order_they_came_in(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    for email in ("one@example.org", "two@example.org"):
+        sign(client, campaign, email=email)
+    with app.app_context():
+        for email, now in (("two@example.org", DAY_TWO), ("one@example.org", DAY_ONE)):
+            erase_signature(db.session, _signature(email), now=now, tally_shards=1)
+            db.session.commit()
+        campaign_id = _campaign_id(campaign)
+
+        assert erasures_by_day(db.session, campaign_id) == [
+            ("2030-03-01", 0, 1),
+            ("2030-03-02", 0, 1),
+        ]
+
+
+def _campaign_id(slug: str) -> int:
+    campaign_id = db.session.scalar(select(Campaign.id).where(Campaign.slug == slug))
+    assert campaign_id is not None
+    return campaign_id

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from campaign.extensions import db
 from campaign.organisers.cleanup import BulkAction, SignatureFilters, preview
 from campaign.signing.models import Signature, SignatureStatus
-from tests.factories import csrf_token, sign
+from tests.factories import csrf_token, make_campaign, sign
 from tests.helpers import confirmation_path, confirmed_count, manage_path, outbox, signatures
 
 SPELLINGS = [
@@ -162,3 +162,31 @@ def test_erasing_by_address_sends_one_receipt_per_mailbox(
     assert result.exit_code == 0, result.output
     assert signatures(app) == []
     assert [m.template for m in outbox(app)] == ["deleted"]
+
+
+def test_erasing_on_one_campaign_leaves_the_others_and_erasing_all_goes_past_a_duplicate(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    sign(client, campaign, email="dup@example.org")
+    client.post(confirmation_path(app))
+    _add_duplicate(app, "dup@example.org")
+    with app.app_context():
+        second, third = make_campaign(db.session).slug, make_campaign(db.session).slug
+        db.session.commit()
+    for slug in (second, third):
+        sign(client, slug, email="dup@example.org")
+    runner = app.test_cli_runner()
+
+    one = runner.invoke(args=["privacy", "erase", "dup@example.org", "--campaign", third, "--yes"])
+
+    assert one.exit_code == 0, one.output
+    assert one.output.splitlines() == [f"deleted: {third} (unconfirmed, 1 emails)"]
+    assert len(signatures(app)) == 3
+
+    every = runner.invoke(args=["privacy", "erase", "dup@example.org", "--yes"])
+
+    assert every.output.splitlines() == [
+        f"deleted: {campaign} (confirmed, count lowered, 1 emails)",
+        f"deleted: {second} (unconfirmed, 1 emails)",
+    ]
+    assert signatures(app) == []
