@@ -3,7 +3,7 @@ latest details are the ones confirmed, the resend cap holds, and no dead link is
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -13,7 +13,8 @@ from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.organisers.cleanup import BulkAction, SignatureFilters, apply_batch
 from campaign.signing.models import ConfirmationLink, Signature
-from tests.factories import sign
+from campaign.signing.services import SignatureInput, SigningPolicy, sign_petition
+from tests.factories import campaign_by_slug, sign
 from tests.helpers import (
     confirmation_links,
     confirmation_path,
@@ -145,3 +146,54 @@ def test_an_invalidated_signature_signing_again_is_sent_no_dead_link(
 
     assert len(outbox(app)) == sent_before  # no email whose link would say "not valid"
     assert [s.status for s in signatures(app)] == ["invalidated"]
+
+
+def _sign_at(app: Flask, slug: str, now: datetime, *, resends: int) -> None:
+    """Sign as ada@example.org at `now`, under a resend cap of `resends` (links last 30 days)."""
+    with app.app_context():
+        sign_petition(
+            db.session,
+            campaign_by_slug(db.session, slug),
+            SignatureInput(
+                "Ada", "Lovelace", "ada@example.org", "FR", None, False, None, "en", None
+            ),
+            now=now,
+            policy=SigningPolicy(timedelta(days=30), repeat_email_limit=resends, tally_shards=1),
+        )
+        db.session.commit()
+
+
+def test_a_link_goes_at_the_very_moment_it_expires(app: Flask, campaign: str) -> None:
+    start = utcnow() - timedelta(days=60)
+    _sign_at(app, campaign, start, resends=3)
+    [first] = confirmation_links(app)
+
+    _sign_at(app, campaign, start + timedelta(days=30), resends=3)
+
+    [link] = confirmation_links(app)
+    assert link.token_hash != first.token_hash
+
+
+def test_after_the_resend_cap_is_lowered_signing_again_keeps_only_the_newest_links(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    start = utcnow() - timedelta(days=10)
+    for minute in range(6):  # under a cap of 5: six emails, six live links
+        _sign_at(app, campaign, start + timedelta(minutes=minute), resends=5)
+    assert len(confirmation_links(app)) == 6
+    with app.app_context():  # the newest had a shorter life (that setting changed too)
+        newest = db.session.scalars(
+            select(ConfirmationLink).order_by(ConfirmationLink.id.desc())
+        ).first()
+        assert newest is not None
+        newest.expires_at = start + timedelta(days=1)
+        db.session.scalars(select(Signature)).one().confirmation_expires_at = newest.expires_at
+        db.session.commit()
+
+    _sign_at(app, campaign, utcnow(), resends=2)
+
+    # The expired one and all but the two newest live ones go; the new one is sent.
+    assert len(confirmation_links(app)) == 3
+    assert [client.get(confirmation_path(app, n)).status_code for n in range(7)] == [
+        404, 404, 404, 200, 200, 404, 200
+    ]  # fmt: skip
