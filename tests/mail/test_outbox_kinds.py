@@ -222,13 +222,15 @@ def test_flask_mail_send_delivers_every_kind(
 
 
 def test_a_message_whose_lease_ran_out_before_its_turn_is_left_for_the_next_claim(
-    app: Flask, make_kind: Callable[..., RecordingKind]
+    app: Flask, make_kind: Callable[..., RecordingKind], caplog: pytest.LogCaptureFixture
 ) -> None:
     kind = make_kind("test-lease")
     queue(app, "test-lease", {"n": 1})
     queue(app, "test-lease", {"n": 2})
     start = utcnow()
-    clock = iter([start, start, start + timedelta(seconds=1), start + timedelta(seconds=200)])
+    # The second's turn comes at the very moment its lease ends.
+    clock = iter([start, start, start + timedelta(seconds=1), start + timedelta(seconds=120)])
+    caplog.set_level(logging.INFO, logger="campaign.outbox.delivery")
 
     def now() -> Any:
         return next(clock, start + timedelta(seconds=300))
@@ -243,6 +245,10 @@ def test_a_message_whose_lease_ran_out_before_its_turn_is_left_for_the_next_clai
     assert (report.sent, report.expired) == (1, 1)
     assert kind.delivered == [{"n": 1}]
     assert statuses(app, "test-lease") == ["sent", "sending"]
+    second = max(m.id for m in _scripted(app, "test-lease"))
+    assert _delivery_log(caplog) == [
+        f"test-lease {second}: lease ran out before its turn; left for the next claim"
+    ]
 
 
 class ScriptedSender:
@@ -274,14 +280,14 @@ def _queue_outcomes(app: Flask, *outcomes: str) -> list[int]:
     return [m.id for m in _scripted(app)]
 
 
-def _scripted(app: Flask) -> list[Any]:
-    """The test kind's rows (id, status, last_error), by the table: no model maps the kind."""
+def _scripted(app: Flask, kind: str = "test-scripted") -> list[Any]:
+    """A test kind's rows (id, status, last_error), by the table: no model maps the kind."""
     table = cast(Table, OutboxMessage.__table__)
     with app.app_context():
         return list(
             db.session.execute(
                 select(table.c.id, table.c.status, table.c.last_error)
-                .where(table.c.kind == "test-scripted")
+                .where(table.c.kind == kind)
                 .order_by(table.c.id)
             )
         )
