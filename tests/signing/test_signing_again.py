@@ -19,6 +19,7 @@ from tests.helpers import (
     confirmation_links,
     confirmation_path,
     confirmed_count,
+    manage_path,
     outbox,
     signatures,
 )
@@ -197,3 +198,16 @@ def test_after_the_resend_cap_is_lowered_signing_again_keeps_only_the_newest_lin
     assert [client.get(confirmation_path(app, n)).status_code for n in range(7)] == [
         404, 404, 404, 200, 200, 404, 200
     ]  # fmt: skip
+
+
+def test_the_second_emails_delete_link_deletes_the_signature_and_every_email_to_it(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    sign(client, campaign)
+    sign(client, campaign)
+
+    response = client.post(manage_path(app, "delete", 1))
+
+    assert response.status_code == 200
+    assert signatures(app) == []
+    assert [m.template for m in outbox(app)] == ["deleted"]
