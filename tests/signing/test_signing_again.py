@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -13,16 +14,25 @@ from campaign.database import utcnow
 from campaign.extensions import db
 from campaign.organisers.cleanup import BulkAction, SignatureFilters, apply_batch
 from campaign.signing.models import ConfirmationLink, Signature
-from campaign.signing.services import SignatureInput, SigningPolicy, sign_petition
+from campaign.signing.services import (
+    SignatureInput,
+    SigningPolicy,
+    TokenExpired,
+    find_signature_by_token,
+    sign_petition,
+)
 from tests.factories import campaign_by_slug, sign
 from tests.helpers import (
     confirmation_links,
     confirmation_path,
     confirmed_count,
+    email_text,
     manage_path,
     outbox,
     signatures,
 )
+
+MICROSECOND = timedelta(microseconds=1)
 
 
 def _age(app: Flask, days: int) -> None:
@@ -211,3 +221,51 @@ def test_the_second_emails_delete_link_deletes_the_signature_and_every_email_to_
     assert response.status_code == 200
     assert signatures(app) == []
     assert [m.template for m in outbox(app)] == ["deleted"]
+
+
+def test_the_already_signed_email_speaks_the_supporters_language_and_goes_with_the_signature(
+    app: Flask, client: FlaskClient, seeded: str
+) -> None:
+    sign(client, seeded, query="?lang=fr", first_name="Ada", email="ada@example.org")
+    client.post(confirmation_path(app))
+
+    sign(client, seeded, query="?lang=fr", first_name="Ada", email="ada@example.org")
+
+    already = outbox(app)[-1]
+    assert already.subject == (
+        "Vous avez déjà signé\xa0: Halte aux logiciels espions\xa0: un moratoire sur les"
+        " technologies de surveillance, maintenant"
+    )
+    text = email_text(app)
+    assert text.startswith("Bonjour Ada,")
+    assert f"https://petition.example.org/campaigns/{seeded}?lang=fr\n" in text
+    assert client.post(manage_path(app, "delete")).status_code == 200
+    assert signatures(app) == []
+    assert [m.template for m in outbox(app)] == ["deleted"]
+
+
+def test_a_pending_signature_at_its_cap_gets_a_new_link_the_moment_its_link_expires(
+    app: Flask, campaign: str
+) -> None:
+    start = utcnow() - timedelta(days=60)
+    _sign_at(app, campaign, start, resends=1)
+    _sign_at(app, campaign, start, resends=1)
+    _sign_at(app, campaign, start + timedelta(days=1), resends=1)
+    assert len(outbox(app)) == 2  # the cap of one more email is reached
+
+    _sign_at(app, campaign, start + timedelta(days=30), resends=1)
+
+    assert len(outbox(app)) == 3
+
+
+def test_a_link_clicked_at_the_very_moment_it_expires_has_expired(
+    app: Flask, campaign: str
+) -> None:
+    start = utcnow() - timedelta(days=60)
+    _sign_at(app, campaign, start, resends=1)
+    token = confirmation_path(app).rsplit("/", 1)[1]
+
+    with app.app_context():
+        assert find_signature_by_token(db.session, token, start + timedelta(days=30) - MICROSECOND)
+        with pytest.raises(TokenExpired):
+            find_signature_by_token(db.session, token, start + timedelta(days=30))
