@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import pytest
@@ -28,6 +28,7 @@ from campaign.outbox.delivery import (
     PermanentFailure,
     Policy,
     TemporaryFailure,
+    claim_due,
     deliver_due,
 )
 from campaign.outbox.models import OutboxMessage
@@ -37,6 +38,8 @@ from campaign.outbox.worker import run_workers
 from tests.factories import sign
 from tests.helpers import deliver, outbox
 from tests.smtp import SmtpServer
+
+MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass
@@ -225,10 +228,10 @@ def test_a_message_whose_lease_ran_out_before_its_turn_is_left_for_the_next_clai
     app: Flask, make_kind: Callable[..., RecordingKind], caplog: pytest.LogCaptureFixture
 ) -> None:
     kind = make_kind("test-lease")
-    queue(app, "test-lease", {"n": 1})
-    queue(app, "test-lease", {"n": 2})
+    for n in (1, 2, 3):
+        queue(app, "test-lease", {"n": n})
     start = utcnow()
-    # The second's turn comes at the very moment its lease ends.
+    # The second's turn comes at the very moment its lease ends; the third's after it.
     clock = iter([start, start, start + timedelta(seconds=1), start + timedelta(seconds=120)])
     caplog.set_level(logging.INFO, logger="campaign.outbox.delivery")
 
@@ -242,12 +245,13 @@ def test_a_message_whose_lease_ran_out_before_its_turn_is_left_for_the_next_clai
         db.session.remove()
 
     # The first was sent; the second's lease had run out (another worker may hold it now).
-    assert (report.sent, report.expired) == (1, 1)
+    assert (report.sent, report.expired) == (1, 2)
     assert kind.delivered == [{"n": 1}]
-    assert statuses(app, "test-lease") == ["sent", "sending"]
-    second = max(m.id for m in _scripted(app, "test-lease"))
+    assert statuses(app, "test-lease") == ["sent", "sending", "sending"]
+    ids = [m.id for m in _scripted(app, "test-lease")]
     assert _delivery_log(caplog) == [
-        f"test-lease {second}: lease ran out before its turn; left for the next claim"
+        f"test-lease {ids[1]}: lease ran out before its turn; left for the next claim",
+        f"test-lease {ids[2]}: lease ran out before its turn; left for the next claim",
     ]
 
 
@@ -406,3 +410,40 @@ def test_reports_add_up_field_by_field() -> None:
 
     assert (total.sent, total.retried, total.failed, total.expired) == (3, 6, 9, 12)
     assert total.errors == ["1", "2"] and total.claimed == 30
+
+
+def _queue_at(app: Flask, kind: str, at: datetime, n: int) -> None:
+    with app.app_context():
+        enqueue(db.session, kind, payload={"n": n, "outcome": "sent"}, now=at)
+        db.session.commit()
+
+
+def _claim(app: Flask, kind: str, now: datetime, limit: int = 10) -> list[int]:
+    with app.app_context():
+        claimed = claim_due(db.session, kind, now, limit, lease_seconds=120)
+        db.session.commit()
+        return [message.row["payload"]["n"] for message in claimed]
+
+
+def test_a_message_is_due_at_the_very_moment_set_for_it_and_a_lease_ends_at_its_own(
+    app: Flask,
+) -> None:
+    start = utcnow()
+    _queue_at(app, "test-scripted", start, 1)
+
+    assert _claim(app, "test-scripted", start - MICROSECOND) == []
+    assert _claim(app, "test-scripted", start) == [1]
+    # Its worker stalled: the lease runs out at start + 120 s, not a microsecond before.
+    assert _claim(app, "test-scripted", start + timedelta(seconds=120) - MICROSECOND) == []
+    assert _claim(app, "test-scripted", start + timedelta(seconds=120)) == [1]
+
+
+def test_a_claim_takes_at_most_its_batch_the_longest_waiting_first(app: Flask) -> None:
+    start = utcnow()
+    _queue_at(app, "test-scripted", start + timedelta(minutes=2), 1)
+    _queue_at(app, "test-scripted", start + timedelta(minutes=1), 2)
+    _queue_at(app, "test-scripted", start + timedelta(minutes=1), 3)
+    later = start + timedelta(minutes=5)
+
+    assert _claim(app, "test-scripted", later, limit=1) == [2]
+    assert _claim(app, "test-scripted", later, limit=2) == [1, 3]
