@@ -285,12 +285,13 @@ def _queue_outcomes(app: Flask, *outcomes: str) -> list[int]:
 
 
 def _scripted(app: Flask, kind: str = "test-scripted") -> list[Any]:
-    """A test kind's rows (id, status, last_error), by the table: no model maps the kind."""
+    """A test kind's rows (id, status, last_error, lease_expires_at), by the table: no model
+    maps the kind."""
     table = cast(Table, OutboxMessage.__table__)
     with app.app_context():
         return list(
             db.session.execute(
-                select(table.c.id, table.c.status, table.c.last_error)
+                select(table.c.id, table.c.status, table.c.last_error, table.c.lease_expires_at)
                 .where(table.c.kind == kind)
                 .order_by(table.c.id)
             )
@@ -334,6 +335,7 @@ def test_each_outcome_is_counted_stored_and_logged_without_the_address(
         "sent", "pending", "failed", "failed", "sent", "pending", "failed"
     ]  # fmt: skip
     assert [rows[i].last_error for i in ids] == [None, busy, refused, crashed, None, busy, refused]
+    assert {rows[i].lease_expires_at for i in ids} == {None}  # settled: nobody holds them
     log = _delivery_log(caplog)
     retried = [line for line in log if "will be retried" in line]
     assert len(retried) == 2
@@ -447,3 +449,12 @@ def test_a_claim_takes_at_most_its_batch_the_longest_waiting_first(app: Flask) -
 
     assert _claim(app, "test-scripted", later, limit=1) == [2]
     assert _claim(app, "test-scripted", later, limit=2) == [1, 3]
+
+
+def test_a_delivery_round_sends_one_batch(app: Flask) -> None:
+    _queue_outcomes(app, "sent", "sent", "sent")
+
+    report = _deliver_scripted(app, ScriptedSender(), batch_size=2)
+
+    assert report.sent == 2
+    assert [m.status for m in _scripted(app)] == ["sent", "sent", "pending"]
