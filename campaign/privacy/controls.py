@@ -37,7 +37,6 @@ class ErasureReceipt(SignerDetails):
     """What was deleted, to show the supporter (once, on the page that answers their POST)."""
 
     campaign_id: int
-    campaign_title: str
     campaign_slug: str
     signed_at: datetime
     confirmed_at: datetime | None
@@ -112,7 +111,6 @@ def erase_signature(
     signature_id, locale = signature.id, signature.locale
     receipt = ErasureReceipt(
         campaign_id=campaign.id,
-        campaign_title=campaign.title,
         campaign_slug=campaign.slug,
         first_name=signature.first_name,
         last_name=signature.last_name,

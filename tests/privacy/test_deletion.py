@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from datetime import UTC, datetime
 
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import format_datetime
 from sqlalchemy import select, update
 
 from campaign.database import utcnow
@@ -281,3 +283,23 @@ def test_deleting_a_signature_held_as_suspect_leaves_the_public_count_alone(
     with app.app_context():
         [row] = db.session.scalars(select(ErasureCount)).all()
         assert row.confirmed_erased == 1  # it was in the confirmed export, if not the count
+
+
+def test_the_receipt_shows_where_the_supporter_came_from_and_when_they_signed_and_confirmed(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    sign(client, campaign, source="newsletter-autumn")
+    client.post(confirmation_path(app))
+    with app.app_context():  # signed a while ago: not the time the page is drawn
+        db.session.execute(update(Signature).values(signed_at=datetime(2026, 1, 2, 10, tzinfo=UTC)))
+        db.session.commit()
+    [signature] = signatures(app)
+
+    page = client.post(manage_path(app, "delete")).get_data(as_text=True)
+
+    assert "The link that brought you</dt>\n    <dd>newsletter-autumn</dd>" in page
+    with app.test_request_context():
+        signed = format_datetime(signature.signed_at, "medium")
+        confirmed = format_datetime(signature.confirmed_at, "medium")
+    assert f"Signed</dt>\n    <dd>{signed}</dd>" in page
+    assert f"Confirmed</dt>\n    <dd>{confirmed}</dd>" in page
