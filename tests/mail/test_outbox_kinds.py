@@ -258,8 +258,8 @@ def test_a_message_whose_lease_ran_out_before_its_turn_is_left_for_the_next_clai
 class ScriptedSender:
     """Each message's payload says what happens to it: sent, or the exception to raise."""
 
-    def __init__(self, opening: Exception | None = None) -> None:
-        self.opening = opening
+    def __init__(self, opening: Exception | None = None, closing: Exception | None = None) -> None:
+        self.opening, self.closing = opening, closing
 
     def open(self) -> None:
         if self.opening is not None:
@@ -275,7 +275,8 @@ class ScriptedSender:
             raise KeyError("ada@example.org")
 
     def close(self) -> None:
-        pass
+        if self.closing is not None:
+            raise self.closing
 
 
 def _queue_outcomes(app: Flask, *outcomes: str) -> list[int]:
@@ -458,3 +459,18 @@ def test_a_delivery_round_sends_one_batch(app: Flask) -> None:
 
     assert report.sent == 2
     assert [m.status for m in _scripted(app)] == ["sent", "sent", "pending"]
+
+
+def test_a_sender_that_fails_to_close_is_logged_and_what_it_sent_stays_sent(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    _queue_outcomes(app, "sent")
+    caplog.set_level(logging.INFO, logger="campaign.outbox.delivery")
+
+    report = _deliver_scripted(app, ScriptedSender(closing=OSError("broken pipe")))
+
+    assert report.sent == 1
+    assert [m.status for m in _scripted(app)] == ["sent"]
+    assert _delivery_log(caplog) == [
+        "Outbox test-scripted: closing the sender failed: OSError: broken pipe"
+    ]
