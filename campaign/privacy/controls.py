@@ -170,7 +170,7 @@ def erase_signature(
             subject=subject,
             template="deleted",
             context={
-                "campaign": email_campaign(campaign, text),
+                "campaign": email_campaign(text),
                 "was_counted": was_counted,
                 "campaign_url": public_url_for("signing.show", slug=campaign.slug),
             },

@@ -289,7 +289,7 @@ def _signed_again(
             subject=subject,
             template="already_signed",
             context={
-                "campaign": email_campaign(campaign, text),
+                "campaign": email_campaign(text),
                 "first_name": existing.first_name,
                 "campaign_url": public_url_for("signing.show", slug=campaign.slug, lang=locale),
             },
@@ -381,7 +381,7 @@ def _confirmation_email(
         subject=_confirmation_subject(locale, text.title),
         template="confirm",
         context={
-            "campaign": email_campaign(campaign, text),
+            "campaign": email_campaign(text),
             "first_name": first_name,
             # The page behind the link speaks the same language as the email.
             "confirm_url": public_url_prefix("signing.confirm")
@@ -402,10 +402,11 @@ def _confirmation_subject(locale: str, title: str) -> str:
         return gettext("Please confirm your signature: %(title)s", title=title)
 
 
-def email_campaign(campaign: Campaign, text: CampaignText) -> dict[str, str]:
-    """What an email template may show of a campaign, as plain data for the outbox, with its
-    words in the email's language."""
-    return {"slug": campaign.slug, "title": text.title, "target": text.target}
+def email_campaign(text: CampaignText) -> dict[str, str]:
+    """What the supporters' email templates show of a campaign, as plain data for the outbox,
+    in the email's language: its title (links come ready-made in their own fields). Only
+    what a template reads is stored."""
+    return {"title": text.title}
 
 
 def find_signature_by_token(session: DbSession, token: str, now: datetime) -> Signature:

@@ -39,7 +39,7 @@ def _queue_news(app: Flask, signature_id: int) -> None:
             subject="News",
             template="update",
             context={
-                "campaign": email_campaign(campaign, campaign_text(db.session, campaign, "en")),
+                "campaign": email_campaign(campaign_text(db.session, campaign, "en")),
                 "message": "We did it.",
             },
             now=utcnow(),
