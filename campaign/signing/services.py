@@ -167,7 +167,7 @@ def sign_petition(
     # statement takes the database's one write lock, held until the commit, and every
     # other signer waits for it. (Wasted for an address that signed before: the few.)
     confirmation = _confirmation_email(
-        campaign, text, manage_key, recipient, data.locale, token, now, data.first_name
+        text, manage_key, recipient, data.locale, token, now, data.first_name
     )
     # Core statements on the session's connection (its transaction): the ORM adds nothing
     # to an insert of plain values but its own cost.
@@ -304,7 +304,6 @@ def _signed_again(
     _add_link(session, existing.id, token_hash, expires_at, now, keep=policy.repeat_email_limit)
     _queue_confirmation(
         session,
-        campaign,
         text,
         existing.id,
         existing.manage_key,
@@ -347,7 +346,6 @@ def resend_confirmation(
 
 def _queue_confirmation(
     session: DbSession,
-    campaign: Campaign,
     text: CampaignText,
     signature_id: int,
     manage_key: str,
@@ -359,12 +357,11 @@ def _queue_confirmation(
     first_name: str | None = None,
 ) -> None:
     """Queue the confirmation email (see `_confirmation_email`)."""
-    row = _confirmation_email(campaign, text, manage_key, recipient, locale, token, now, first_name)
+    row = _confirmation_email(text, manage_key, recipient, locale, token, now, first_name)
     enqueue_email_row(session, row, signature_id=signature_id)
 
 
 def _confirmation_email(
-    campaign: Campaign,
     text: CampaignText,
     manage_key: str,
     recipient: str,
