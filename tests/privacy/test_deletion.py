@@ -26,6 +26,7 @@ from tests.helpers import (
     confirmed_count,
     count_rows,
     deliver,
+    email_text,
     manage_path,
     outbox,
     signatures,
@@ -303,3 +304,37 @@ def test_the_receipt_shows_where_the_supporter_came_from_and_when_they_signed_an
         confirmed = format_datetime(signature.confirmed_at, "medium")
     assert f"Signed</dt>\n    <dd>{signed}</dd>" in page
     assert f"Confirmed</dt>\n    <dd>{confirmed}</dd>" in page
+
+
+def test_erasing_a_confirmed_signature_held_as_suspect_by_address_says_it_was_not_counted(
+    app: Flask, client: FlaskClient, campaign: str
+) -> None:
+    sign(client, campaign, email="suspect@example.org")
+    with app.app_context():
+        db.session.execute(update(Signature).values(suspect=True))
+        db.session.commit()
+    client.post(confirmation_path(app))
+
+    result = app.test_cli_runner().invoke(args=["privacy", "erase", "suspect@example.org", "--yes"])
+
+    assert result.output.splitlines() == [
+        f"deleted: {campaign} (confirmed, was not counted, 1 emails)"
+    ]
+
+
+def test_the_deletion_email_speaks_the_supporters_language_and_links_back_to_the_petition(
+    app: Flask, client: FlaskClient, seeded: str
+) -> None:
+    sign(client, seeded, query="?lang=fr", email="ada@example.org")
+    client.post(confirmation_path(app))
+
+    client.post(manage_path(app, "delete"))
+
+    [receipt] = outbox(app)
+    assert receipt.subject == (
+        "Votre signature est supprimée\xa0: Halte aux logiciels espions\xa0: un moratoire sur"
+        " les technologies de surveillance, maintenant"
+    )
+    text = email_text(app)
+    assert "Elle n’est plus comptée" in text  # it was counted: the count went down by one
+    assert f"https://petition.example.org/campaigns/{seeded}\n" in text

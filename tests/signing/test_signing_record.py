@@ -11,9 +11,15 @@ from sqlalchemy import select
 
 from campaign import signals
 from campaign.extensions import db
-from campaign.signing.models import Signature
-from campaign.signing.services import SignatureInput, SigningPolicy, sign_petition
+from campaign.signing.models import ConfirmationLink, Signature
+from campaign.signing.services import (
+    SignatureInput,
+    SigningPolicy,
+    confirm_signature,
+    sign_petition,
+)
 from tests.factories import campaign_by_slug
+from tests.helpers import confirmation_path
 
 SIGNED = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 POLICY = SigningPolicy(timedelta(days=30), repeat_email_limit=3, tally_shards=1)
@@ -60,3 +66,28 @@ def test_signing_announces_the_new_signature_once(app: Flask, campaign: str) -> 
     assert sender == campaign_id
     assert kwargs["signature_id"] == signature_id and kwargs["now"] == SIGNED
     assert kwargs["session"] is not None
+
+
+def test_confirming_announces_the_confirmation_once(app: Flask, campaign: str) -> None:
+    campaign_id = _sign(app, campaign, SIGNED)
+    with app.app_context():
+        link = db.session.scalars(select(ConfirmationLink)).one()
+    token = _token_of(app)
+    heard: list[tuple[Any, dict[str, Any]]] = []
+
+    def listen(sender: Any, **kwargs: Any) -> None:
+        heard.append((sender, kwargs))
+
+    confirmed_at = SIGNED + timedelta(minutes=5)
+    with app.app_context(), signals.signature_confirmed.connected_to(listen):
+        for _ in range(2):  # the second click finds it confirmed already
+            confirm_signature(db.session, token, now=confirmed_at, tally_shards=1)
+            db.session.commit()
+
+    [(sender, kwargs)] = heard
+    assert sender == campaign_id
+    assert kwargs["signature_id"] == link.signature_id and kwargs["now"] == confirmed_at
+
+
+def _token_of(app: Flask) -> str:
+    return confirmation_path(app).rsplit("/", 1)[1]
