@@ -29,7 +29,7 @@ def test_a_supporter_held_as_suspect_sees_the_count_without_their_signature(
     assert "<strong data-live-count>0</strong>" in page
 
 
-def test_the_json_says_when_any_country_last_changed(
+def test_the_json_lists_countries_by_count_and_says_when_any_last_changed(
     app: Flask, client: FlaskClient, campaign: str
 ) -> None:
     first = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -37,10 +37,13 @@ def test_the_json_says_when_any_country_last_changed(
     with app.app_context():
         campaign_id = campaign_by_slug(db.session, campaign).id
         add_to_tally(db.session, campaign_id, "DE", 1, last, 1)
+        add_to_tally(db.session, campaign_id, "IE", 2, first, 1)
         add_to_tally(db.session, campaign_id, "FR", 2, first, 1)
         db.session.commit()
 
     tally = client.get(f"/campaigns/{campaign}.json").get_json()
 
-    assert tally["signature_count"] == 3
+    assert tally["signature_count"] == 5
+    # Most first; countries with as many, by code.
+    assert [c["code"] for c in tally["signatures_by_country"]] == ["FR", "IE", "DE"]
     assert datetime.fromisoformat(tally["updated_at"]) == last
