@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -46,7 +47,7 @@ def start_workers(
             [sys.executable, "-m", "flask", "--app", "wsgi", "mail", "worker"],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
         for _ in range(count)
@@ -54,7 +55,16 @@ def start_workers(
 
 
 def stop(workers: list[subprocess.Popen[bytes]]) -> list[tuple[int, str]]:
-    """Stop the workers as an operator would (SIGTERM); their exit codes and error output."""
+    """Stop the workers as an operator would (SIGTERM); their exit codes and error output.
+
+    Each is first given the time to start (it says so once its signal handlers are in place):
+    on a loaded machine one may still be importing when the others have sent everything, and
+    a process stopped before its handlers exist ends with -15 instead of finishing cleanly."""
+    for worker in workers:
+        assert worker.stdout is not None
+        ready, _, _ = select.select([worker.stdout], [], [], 120)
+        assert ready, "a mail worker did not start within 120 s"
+        worker.stdout.readline()
     for worker in workers:
         worker.send_signal(signal.SIGTERM)
     results = []
