@@ -3,6 +3,7 @@ the link's expiry, the campaign's own answers, and one `signature_created` signa
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ from campaign.signing.services import (
     sign_petition,
 )
 from tests.factories import campaign_by_slug
-from tests.helpers import confirmation_path
+from tests.helpers import confirmation_path, email_text, outbox
 
 SIGNED = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 POLICY = SigningPolicy(timedelta(days=30), repeat_email_limit=3, tally_shards=1)
@@ -91,3 +92,22 @@ def test_confirming_announces_the_confirmation_once(app: Flask, campaign: str) -
 
 def _token_of(app: Flask) -> str:
     return confirmation_path(app).rsplit("/", 1)[1]
+
+
+def test_the_first_email_greets_the_signer_in_their_language_with_a_link_in_it(
+    app: Flask, seeded: str
+) -> None:
+    with app.app_context():
+        data = SignatureInput(
+            "Ada", "Lovelace", "ada@example.org", "FR", None, False, None, "fr", None
+        )
+        sign_petition(
+            db.session, campaign_by_slug(db.session, seeded), data, now=SIGNED, policy=POLICY
+        )
+        db.session.commit()
+
+    [email] = outbox(app)
+    assert "Halte aux logiciels espions" in email.subject
+    text = email_text(app)
+    assert text.startswith("Bonjour Ada,")
+    assert re.search(r"/confirm/[\w-]+\?lang=fr\n", text)
